@@ -1,0 +1,42 @@
+# Two commands matter on a fresh machine: `make run` (set up, build the index on first run, chat) and
+# `make test` (set up, lint, type-check, test). Both create .venv themselves; nothing is installed by hand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED_CSV := ../shared/data/tmdb-movies.zip
+
+# Offline machines with the team's copy of the catalog use it; everyone else gets MOVIES_CSV's default URL.
+ifneq ($(wildcard $(SHARED_CSV)),)
+export MOVIES_CSV ?= $(abspath $(SHARED_CSV))
+endif
+
+.PHONY: setup run test lint bench eval
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# CPU torch first: a bare `torch` requirement would pull a CUDA build of several GB.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[all,dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	@$(BIN)/python -c "import sys; from core.index.bundle import BundleStore; from core.settings import load_settings; \
+	sys.exit(0 if BundleStore(load_settings().index_path).live_dir() else 1)" || $(BIN)/movie-bot ingest
+	$(BIN)/movie-bot serve
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: setup
+	$(BIN)/movie-bot bench
+
+eval: setup
+	$(BIN)/movie-bot eval --queries eval/dev_queries.jsonl

@@ -1,0 +1,145 @@
+"""`movie-bot`: the command line of shared/INTERFACE.md. Exit codes: 0 ok, 2 bad usage or input, 1 other."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.logging_setup import configure_logging
+from core.errors import ConfigError, MovieBotError
+from core.settings import Settings, load_settings
+
+log = logging.getLogger("movie-bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="movie-bot", description="Semantic movie search for chat.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", help="build or refresh the index from a TMDB-style CSV")
+    ingest.add_argument("--csv", help="path or http(s) URL of a CSV or zipped CSV (default: MOVIES_CSV)")
+    ingest.add_argument("--limit", type=int, help="index only the first N usable movies")
+    search = sub.add_parser("search", help="one search")
+    search.add_argument("query", nargs="+")
+    search.add_argument("-k", type=int, default=5, help="number of results (1-50)")
+    search.add_argument("--json", action="store_true")
+    sub.add_parser("chat", help="local console chat")
+    sub.add_parser("serve", help="run the chat adapters whose tokens are set")
+    evaluate = sub.add_parser("eval", help="retrieval quality on a JSONL query file")
+    evaluate.add_argument("--queries", required=True, type=Path)
+    evaluate.add_argument("--json", action="store_true")
+    bench = sub.add_parser("bench", help="performance figures against the seed stack")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--queries", type=int, default=600, help="queries for the latency figures")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(exc.user_message + "\n")
+        return exc.exit_code
+    configure_logging(settings)
+    try:
+        return _dispatch(args, settings)
+    except MovieBotError as exc:
+        sys.stderr.write(exc.user_message + "\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        log.exception("movie-bot %s failed", args.command)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "ingest":
+        from core.ingest import run_ingest
+
+        report = run_ingest(settings, args.csv, args.limit, progress=sys.stderr.isatty())
+        sys.stdout.write("\n".join(report.lines()) + "\n")
+        return 0
+    if args.command == "search":
+        return _search(settings, " ".join(args.query), args.k, args.json)
+    if args.command == "chat":
+        return _chat(settings)
+    if args.command == "serve":
+        from bot.serve import serve
+
+        return serve(settings, console=_chat)
+    if args.command == "eval":
+        return _eval(settings, args.queries, args.json)
+    if args.command == "bench":
+        from scripts.bench import run_bench
+
+        return run_bench(settings, as_json=args.json, queries=args.queries)
+    raise AssertionError(args.command)
+
+
+def _search(settings: Settings, query: str, k: int, as_json: bool) -> int:
+    from bot.plain_render import render_results
+    from core.bootstrap import build_search_service
+    from core.errors import InvalidQuery
+    from core.query_text import MAX_RESULTS, clean_query
+
+    if not 1 <= k <= MAX_RESULTS:
+        raise InvalidQuery(f"-k must be between 1 and {MAX_RESULTS}.")
+    clean_query(query)  # bad input is answered before the model loads
+    service = build_search_service(settings)
+    try:
+        results = service.search_sync(query, limit=k)
+    finally:
+        service.index.close()
+    out = json.dumps(results.to_json(), ensure_ascii=False) if as_json else render_results(results)
+    sys.stdout.write(out + "\n")
+    return 0
+
+
+def _chat(settings: Settings) -> int:
+    from bot.console import run_console
+    from core.bootstrap import build_search_service
+
+    service = build_search_service(settings)
+    try:
+        run_console(lambda q: service.search_sync(q), _stdin_lines(), lambda s: sys.stdout.write(s + "\n"))
+    finally:
+        service.index.close()
+    return 0
+
+
+def _stdin_lines() -> Sequence[str] | object:
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            sys.stdout.write("> ")
+            sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            return
+        yield line
+
+
+def _eval(settings: Settings, queries_path: Path, as_json: bool) -> int:
+    from core.bootstrap import build_search_service
+    from scripts.evaluate import evaluate, format_report, load_queries
+
+    queries = load_queries(queries_path)
+    service = build_search_service(settings)
+    try:
+        report = evaluate(queries, lambda q: service.search_sync(q, limit=10))
+    finally:
+        service.index.close()
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+    else:
+        sys.stdout.write(format_report(report) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

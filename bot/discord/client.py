@@ -1,0 +1,95 @@
+"""The discord.py client for movie-bot, its construction from settings, and a stoppable runner.
+
+Modelled on discord.py's examples/advanced_startup.py: services come in from outside and are set up in
+`setup_hook`, which runs once per login, so slash commands are synced once and never on reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import discord
+from discord import app_commands
+
+from bot.discord.api_base import apply_api_base
+from bot.discord.commands import build_movie_command
+from bot.discord.failures import report_failure
+from core.search_port import MovieSearch
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SearchFactory = Callable[[], Awaitable[MovieSearch]]
+
+# Interaction tokens live 15 minutes; the buttons must expire (and be disabled) well before that.
+PAGER_TIMEOUT_SECONDS = 600.0
+
+
+class MovieBotClient(discord.Client):
+    """A gateway client with one `/movie` command; needs no privileged intents."""
+
+    def __init__(
+        self,
+        search_factory: SearchFactory,
+        guild_id: int | None,
+        *,
+        pager_timeout: float = PAGER_TIMEOUT_SECONDS,
+    ) -> None:
+        super().__init__(intents=discord.Intents.none())
+        self.tree = app_commands.CommandTree(self)
+        self.tree.error(report_failure)
+        self._search_factory = search_factory
+        self._guild_id = guild_id
+        self._pager_timeout = pager_timeout
+        self._search: MovieSearch | None = None
+
+    async def setup_hook(self) -> None:
+        self._search = await self._search_factory()
+        self.tree.add_command(build_movie_command(self._search, pager_timeout=self._pager_timeout))
+        if self._guild_id is not None:
+            guild = discord.Object(id=self._guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("Synced %d slash command(s) to guild %s", len(synced), self._guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("Synced %d slash command(s) globally (may take up to an hour to appear)", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info("Discord bot connected as %s", self.user)
+
+    async def close(self) -> None:
+        await super().close()
+        search, self._search = self._search, None
+        if search is not None:
+            await search.aclose()
+
+
+def build_client(settings: Settings, search_factory: SearchFactory) -> MovieBotClient:
+    """Client configured from settings; `DISCORD_API_BASE`, when set, redirects it to an emulator."""
+    apply_api_base(settings.discord_api_base)
+    return MovieBotClient(search_factory, settings.discord_guild_id)
+
+
+async def run_discord(client: MovieBotClient, token: str, stop: asyncio.Event) -> None:
+    """Run `client` until it fails or `stop` is set, then close it cleanly. Installs no signal handlers."""
+    runner = asyncio.create_task(client.start(token), name="discord-client")
+    stopper = asyncio.create_task(stop.wait(), name="discord-stop")
+    try:
+        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner.done():
+            runner.result()
+            return
+        log.info("Stopping the Discord bot")
+    finally:
+        stopper.cancel()
+        if not client.is_closed():
+            await client.close()
+        if not runner.done():
+            runner.cancel()
+        # Errors raised while shutting down (a login cut short, say) are expected, not failures.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await runner

@@ -1,0 +1,59 @@
+"""The `/movie` slash command, built around a ready search service (nothing is created at import time)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.discord.failures import tell_privately
+from bot.discord.paging import ResultsPager
+from bot.discord.render import render_results
+from core.errors import InvalidQuery
+from core.query_text import clean_query
+from core.search_port import MovieSearch
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RESULTS = 5
+MAX_PAGE_SIZE = 10
+
+
+def build_movie_command(search: MovieSearch, *, pager_timeout: float) -> app_commands.Command[Any, ..., None]:
+    """`/movie description:<text> [results:1-10]`, usable in guild channels and in DMs with the bot."""
+
+    @app_commands.command(name="movie", description="Find movies by describing what happens in them")
+    @app_commands.describe(
+        description="What happens in the movie, e.g. NASA tries to rescue an astronaut stranded on Mars",
+        results="How many movies to show per page (1 to 10, default 5)",
+    )
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def movie(
+        interaction: discord.Interaction,
+        description: str,
+        results: app_commands.Range[int, 1, MAX_PAGE_SIZE] = DEFAULT_RESULTS,
+    ) -> None:
+        try:
+            query = clean_query(description)
+        except InvalidQuery as exc:
+            await tell_privately(interaction, exc.user_message)
+            return
+        # Acknowledge before any slow work: Discord drops interactions not answered within 3 seconds.
+        await interaction.response.defer(thinking=True)
+        found = await search.search(query, limit=results)
+        log.info("/movie by user %s: %d hit(s) in %.0f ms", interaction.user.id, len(found.hits),
+                 found.took_ms)
+        embed = render_results(found)
+        if not ResultsPager.worth_showing(found):
+            await interaction.followup.send(embed=embed)
+            return
+        pager = ResultsPager(
+            search=search, results=found, page_size=results, owner_id=interaction.user.id,
+            timeout=pager_timeout,
+        )
+        message = await interaction.followup.send(embed=embed, view=pager, wait=True)
+        pager.attach(message)
+
+    return movie

@@ -1,0 +1,138 @@
+"""Search results as a Discord embed that respects every Discord size limit, whatever the catalog holds.
+
+Lengths are counted in UTF-16 code units: never fewer than code points, so the limits hold however Discord
+counts. Text from the catalog is flattened to one line, stripped of control characters and markdown-escaped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+import discord
+
+from core.models import MovieHit, SearchResults
+
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FOOTER_LIMIT = 2048
+TOTAL_LIMIT = 6000
+
+ENTRY_TITLE_UNITS = 120
+PLOT_UNITS = 200
+ENTRY_SEPARATOR = "\n\n"
+ELLIPSIS = "…"
+EMBED_COLOUR = discord.Colour.blurple()
+
+_MARKDOWN = frozenset("\\*_~|`[]()<>#")
+_LINE_START_MARKDOWN = frozenset("-+")
+_IMDB_ID = re.compile(r"tt\d{1,12}")
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
+
+
+def units(text: str) -> int:
+    """Length in UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _char_units(ch: str) -> int:
+    return 2 if ord(ch) > 0xFFFF else 1
+
+
+def _one_line(text: str) -> Iterator[str]:
+    """Characters of `text` with white space folded to single spaces and unprintable ones dropped, lazily."""
+    space_pending = started = False
+    for ch in text:
+        if ch.isspace():
+            space_pending = started
+        elif unicodedata.category(ch) not in _DROPPED_CATEGORIES:
+            if space_pending:
+                yield " "
+                space_pending = False
+            started = True
+            yield ch
+
+
+def fit(text: str, limit: int) -> str:
+    """`text` on one line, markdown-escaped, cut at a character boundary to at most `limit` units.
+
+    Reads only as much of `text` as can be shown, so a huge overview costs no more than a short one.
+    """
+    pieces: list[str] = []
+    used = 0
+    for i, ch in enumerate(_one_line(text)):
+        escape = ch in _MARKDOWN or (i == 0 and ch in _LINE_START_MARKDOWN)
+        pieces.append("\\" + ch if escape else ch)
+        used += _char_units(ch) + escape
+        if used > limit:
+            break
+    else:
+        return "".join(pieces)
+    room = limit - units(ELLIPSIS)
+    if room < 0:
+        return ""
+    kept: list[str] = []
+    for piece in pieces:
+        room -= units(piece)
+        if room < 0:
+            break
+        kept.append(piece)
+    return "".join(kept).rstrip() + ELLIPSIS
+
+
+def _imdb_url(imdb_id: str) -> str | None:
+    return f"https://www.imdb.com/title/{imdb_id}/" if _IMDB_ID.fullmatch(imdb_id) else None
+
+
+def render_entry(hit: MovieHit, budget: int) -> str:
+    """`**rank. [Title (year)](imdb)** · score 0.71` and a one-line plot, in `budget` units if it can."""
+    movie = hit.movie
+    year = f" ({movie.year})" if movie.year is not None and 1 <= movie.year <= 9999 else ""
+    label = (fit(movie.title, ENTRY_TITLE_UNITS - len(year)) or "Untitled") + year
+    url = _imdb_url(movie.imdb_id)
+    linked = f"[{label}]({url})" if url else label
+    score = min(1.0, max(0.0, hit.score)) if hit.score == hit.score else 0.0
+    head = f"**{hit.rank}. {linked}** · score {score:.2f}"
+    plot = fit(movie.overview, min(PLOT_UNITS, budget - units(head) - 1))
+    return f"{head}\n{plot}" if plot else head
+
+
+def _description(results: SearchResults) -> str:
+    if not results.hits:
+        if results.offset:
+            return "No more movies for this description."
+        return "No movies matched that description. Try a few other words about the plot."
+    count = len(results.hits)
+    budget = (DESCRIPTION_LIMIT - units(ENTRY_SEPARATOR) * (count - 1)) // count
+    entries: list[str] = []
+    used = 0
+    for hit in results.hits:
+        entry = render_entry(hit, budget)
+        cost = units(entry) + (units(ENTRY_SEPARATOR) if entries else 0)
+        if used + cost > DESCRIPTION_LIMIT:
+            break
+        entries.append(entry)
+        used += cost
+    return ENTRY_SEPARATOR.join(entries)
+
+
+def _title(query: str) -> str:
+    prefix, suffix = "Movies like “", "”"
+    return prefix + fit(query, TITLE_LIMIT - units(prefix) - units(suffix)) + suffix
+
+
+def _footer(results: SearchResults) -> str:
+    if not results.hits:
+        return "Semantic search · scores run from 0 to 1"
+    first = results.offset + 1
+    last = results.offset + len(results.hits)
+    more = " · more with Next" if results.has_more else ""
+    return f"Results {first}–{last}{more} · scores run from 0 to 1"
+
+
+def render_results(results: SearchResults) -> discord.Embed:
+    """One page of results; title, description and footer each fit, so the total stays under 6,000."""
+    embed = discord.Embed(title=_title(results.query), description=_description(results), colour=EMBED_COLOUR)
+    embed.set_footer(text=_footer(results))
+    return embed

@@ -1,0 +1,41 @@
+"""Plain-text replies for the console chat and `movie-bot search`: the same content the chat bots show."""
+
+from __future__ import annotations
+
+from core.models import SearchResults
+from core.query_text import EXAMPLE_QUERY
+
+PLOT_CHARS = 160
+
+HELP_TEXT = (
+    "Describe a movie and I'll find the five that fit best.\n"
+    f"  /movie <description>   e.g. /movie {EXAMPLE_QUERY}\n"
+    "  /help                  this message\n"
+    "  /quit                  leave (console only)"
+)
+USAGE_HINT = f"I only understand /movie <description> and /help. Try: /movie {EXAMPLE_QUERY}"
+
+
+def one_line(text: str, limit: int = PLOT_CHARS) -> str:
+    """First sentence-ish of a plot, cut at a word boundary so no word is chopped in half."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def render_results(results: SearchResults) -> str:
+    if not results.hits:
+        return f"No movies found for “{results.query}”. Try describing the plot in other words."
+    lines = [f"Movies for “{results.query}”:"]
+    for hit in results.hits:
+        movie = hit.movie
+        year = f" ({movie.year})" if movie.year else ""
+        lines.append(f"{hit.rank}. {movie.title}{year}  score {hit.score:.2f}")
+        lines.append(f"   {one_line(movie.overview)}")
+        lines.append(f"   {movie.imdb_url}")
+    return "\n".join(lines)

@@ -1,0 +1,29 @@
+"""Typed shared state for handlers, so `context.bot_data.search` is checked by mypy instead of a dict key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+
+from bot.telegram.paging import PageStore
+from core.search_port import MovieSearch
+
+
+@dataclass
+class BotState:
+    """The search (created in post_init, closed in post_shutdown) and the queries behind paging buttons."""
+
+    search: MovieSearch | None = None
+    pages: PageStore = field(default_factory=PageStore)
+
+    def require_search(self) -> MovieSearch:
+        if self.search is None:
+            raise RuntimeError("the movie search is not ready: post_init has not run")
+        return self.search
+
+
+Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotState]
+TelegramApp = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], BotState, None]
+CONTEXT_TYPES = ContextTypes(context=CallbackContext, bot_data=BotState)

@@ -1,0 +1,156 @@
+"""Query encoder on ONNX Runtime and `tokenizers` only: the serving path never imports torch or transformers.
+
+It reproduces sentence-transformers' all-MiniLM-L6-v2 pipeline: WordPiece tokens truncated at the model's
+max_seq_length (256, not the 128 baked into the hub's tokenizer.json), padded only to the longest text of a
+batch, BERT's last hidden state, mean pooling over real tokens (padding masked out), then L2 normalization.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core.embedding.port import Vectors
+from core.embedding.threads import available_cpus
+from core.errors import IndexUnavailable
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+MANIFEST_FILE = "encoder.json"
+MANIFEST_FORMAT = 1
+DEFAULT_MAX_THREADS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class EncoderManifest:
+    """What export wrote next to the model, so serving needs neither torch nor the original model."""
+
+    model_name: str
+    dim: int
+    max_seq_length: int
+    sha256: dict[str, str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": MANIFEST_FORMAT,
+            "model_name": self.model_name,
+            "dim": self.dim,
+            "max_seq_length": self.max_seq_length,
+            "sha256": dict(self.sha256),
+        }
+
+    @classmethod
+    def read(cls, model_dir: Path) -> EncoderManifest:
+        data = json.loads((model_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        if data.get("format") != MANIFEST_FORMAT:
+            raise ValueError(f"unsupported {MANIFEST_FILE} format {data.get('format')!r}")
+        return cls(
+            model_name=str(data["model_name"]),
+            dim=int(data["dim"]),
+            max_seq_length=int(data["max_seq_length"]),
+            sha256={str(k): str(v) for k, v in data.get("sha256", {}).items()},
+        )
+
+
+class OnnxEncoder:
+    """Loads `model.onnx`, `tokenizer.json` and `encoder.json` from `model_dir` (written by `export_onnx`).
+
+    Tuned for a small 1-2 core machine: `intra_op_threads` defaults to min(2, CPUs available), one inter-op
+    thread, sequential execution, all graph optimizations, and no thread spinning (spinning workers would
+    steal the CPU from the event loop between queries). `mem_arena=False` returns activation memory to the
+    allocator after each run instead of keeping the peak in an arena, which keeps RSS lower.
+    """
+
+    def __init__(
+        self, model_dir: str | Path, *, intra_op_threads: int | None = None, mem_arena: bool = False
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        directory = Path(model_dir)
+        try:
+            manifest = EncoderManifest.read(directory)
+            tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
+            threads = intra_op_threads or min(DEFAULT_MAX_THREADS, available_cpus())
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.enable_cpu_mem_arena = mem_arena
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            options.log_severity_level = 3
+            session = ort.InferenceSession(
+                str(directory / MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime and tokenizers raise their own types
+            logger.error("Cannot load the ONNX query encoder from %s: %s", directory, exc)
+            raise IndexUnavailable(
+                "The search index is incomplete: its query model is missing or unreadable. "
+                "Rebuild it with `movie-bot ingest`."
+            ) from exc
+
+        # Set at load time too, whatever the file says: truncation at the model's limit, no fixed padding.
+        tokenizer.enable_truncation(max_length=manifest.max_seq_length)
+        tokenizer.no_padding()
+        self._tokenizer = tokenizer
+        self._session = session
+        self._input_names = frozenset(i.name for i in session.get_inputs())
+        self._pad_id = tokenizer.token_to_id("[PAD]") or 0
+        self.name = manifest.model_name
+        self.dim = manifest.dim
+        self.max_seq_length = manifest.max_seq_length
+        self.threads = threads
+        logger.info(
+            "Loaded ONNX encoder for %s (dim %d, max_seq_length %d, %d intra-op threads, mem arena %s)",
+            self.name, self.dim, self.max_seq_length, threads, "on" if mem_arena else "off",
+        )
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> Vectors:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        # Batches of similar length waste little compute on padding; results go back in input order.
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), max(1, batch_size)):
+            chunk = order[start : start + max(1, batch_size)]
+            out[chunk] = self._run([encodings[i] for i in chunk])
+        return out
+
+    def _run(self, encodings: Sequence[Any]) -> Vectors:
+        """Pad one batch to its longest member, run the model, and pool."""
+        length = max(len(e.ids) for e in encodings)
+        ids = np.full((len(encodings), length), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(encodings), length), dtype=np.int64)
+        types = np.zeros((len(encodings), length), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            n = len(enc.ids)
+            ids[row, :n] = enc.ids
+            mask[row, :n] = enc.attention_mask
+            types[row, :n] = enc.type_ids
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        (hidden,) = self._session.run(
+            ["last_hidden_state"], {k: v for k, v in feeds.items() if k in self._input_names}
+        )
+        return mean_pool_normalize(np.asarray(hidden, dtype=np.float32), mask)
+
+
+def mean_pool_normalize(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> Vectors:
+    """Average token vectors over real tokens only, then scale rows to unit length, as ST does."""
+    weights = mask.astype(np.float32)[:, :, None]
+    summed = (hidden * weights).sum(axis=1)
+    counts = np.clip(weights.sum(axis=1), 1e-9, None)
+    pooled = summed / counts
+    norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    normalized: Vectors = (pooled / norms).astype(np.float32)
+    return normalized

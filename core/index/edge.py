@@ -1,0 +1,171 @@
+"""Qdrant Edge: the Qdrant engine in-process, the default embedded backend."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from qdrant_edge import (
+    CountRequest,
+    Distance,
+    EdgeConfig,
+    EdgeShard,
+    EdgeSparseVectorParams,
+    EdgeVectorParams,
+    FieldCondition,
+    Filter,
+    Modifier,
+    PayloadSchemaType,
+    Point,
+    Query,
+    QueryBatchRequest,
+    QueryRequest,
+    RangeFloat,
+    SparseVector,
+    UpdateOperation,
+)
+
+from core.errors import IndexUnavailable
+from core.index.bundle import BundleStore
+from core.index.manifest import IndexManifest
+from core.index.port import (
+    DENSE,
+    SPARSE,
+    Candidate,
+    IndexPoint,
+    RetrievalRequest,
+    Retrieved,
+    StoredVector,
+    point_id,
+)
+from core.models import Movie
+
+log = logging.getLogger(__name__)
+
+SHARD_DIR = "shard"
+VECTORS_FILE = "vectors.npy"
+VECTOR_KEYS_FILE = "vectors.json"
+PAYLOAD_FIELDS = ["imdb_id", "title", "year", "overview", "genres", "director", "cast", "vote_count", "popularity"]
+UPSERT_BATCH = 512
+
+
+def _config(dim: int) -> EdgeConfig:
+    return EdgeConfig(
+        vectors={DENSE: EdgeVectorParams(size=dim, distance=Distance.Cosine)},
+        sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
+    )
+
+
+def year_filter(year_range: tuple[int, int] | None) -> Filter | None:
+    if year_range is None:
+        return None
+    low, high = year_range
+    return Filter(must=[FieldCondition(key="year", range=RangeFloat(gte=float(low), lte=float(high)))])
+
+
+class EdgeMovieIndex:
+    """Read side of an embedded bundle; one open shard shared by every query thread."""
+
+    def __init__(self, bundle_dir: Path) -> None:
+        self.bundle_dir = bundle_dir
+        self.manifest = IndexManifest.read(bundle_dir)
+        try:
+            self._shard = EdgeShard.load(str(bundle_dir / SHARD_DIR))
+        except Exception as exc:  # the Rust side raises plain exceptions with internals in them
+            log.exception("cannot open the index shard at %s", bundle_dir)
+            raise IndexUnavailable(
+                "The movie index could not be opened; rebuild it with `movie-bot ingest`."
+            ) from exc
+
+    @classmethod
+    def open(cls, index_path: Path) -> EdgeMovieIndex:
+        return cls(BundleStore(index_path).require_live())
+
+    def retrieve(self, requests: Sequence[RetrievalRequest]) -> list[Retrieved]:
+        batch: list[QueryRequest] = []
+        for req in requests:
+            flt = year_filter(req.year_range)
+            batch.append(QueryRequest(limit=req.limit, query=Query.Nearest(req.dense.tolist(), using=DENSE),
+                                      filter=flt, with_payload=PAYLOAD_FIELDS))
+            sparse = SparseVector(indices=req.sparse.indices, values=req.sparse.values)
+            batch.append(QueryRequest(limit=req.limit, query=Query.Nearest(sparse, using=SPARSE),
+                                      filter=flt, with_payload=PAYLOAD_FIELDS))
+        answers = self._shard.query_batch(QueryBatchRequest(batch))
+        return [
+            Retrieved(dense=_candidates(answers[i]), sparse=_candidates(answers[i + 1]))
+            for i in range(0, len(answers), 2)
+        ]
+
+    def count(self) -> int:
+        return int(self._shard.count(CountRequest()))
+
+    def close(self) -> None:
+        self._shard.close()
+
+
+def _candidates(points: Sequence[Any]) -> list[Candidate]:
+    return [Candidate(Movie.from_payload(p.payload or {}), float(p.score)) for p in points]
+
+
+class EdgeIndexBuilder:
+    """Writes a complete bundle in a new version directory; `publish` swaps it in."""
+
+    def __init__(self, store: BundleStore, build_dir: Path, dim: int) -> None:
+        self.store = store
+        self.build_dir = build_dir
+        self.dim = dim
+        self._shard = EdgeShard.create(str(build_dir / SHARD_DIR), _config(dim))
+        self._shard.update(UpdateOperation.create_field_index("year", PayloadSchemaType.Integer))
+        self._keys: list[tuple[str, str]] = []
+        self._vectors: list[np.ndarray] = []
+
+    def stored_vectors(self) -> Iterator[StoredVector]:
+        """Vectors of the live bundle, read from its cache file (the live shard may be open in a bot)."""
+        live = self.store.live_dir()
+        if live is None or not (live / VECTORS_FILE).is_file():
+            return
+        try:
+            vectors = np.load(live / VECTORS_FILE, mmap_mode="r")
+            keys = json.loads((live / VECTOR_KEYS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("the live index has an unreadable vector cache; everything will be re-embedded")
+            return
+        if vectors.shape[1] != self.dim or len(keys) != vectors.shape[0]:
+            return
+        for (imdb_id, digest), row in zip(keys, vectors, strict=True):
+            yield StoredVector(imdb_id, digest, np.asarray(row, dtype=np.float32))
+
+    def write(self, points: Sequence[IndexPoint]) -> None:
+        for start in range(0, len(points), UPSERT_BATCH):
+            chunk = points[start : start + UPSERT_BATCH]
+            edge_points = []
+            for p in chunk:
+                payload = p.movie.to_payload() | {"content_hash": p.content_hash}
+                vector = {
+                    DENSE: p.dense.astype(np.float32).tolist(),
+                    SPARSE: SparseVector(indices=p.sparse.indices, values=p.sparse.values),
+                }
+                edge_points.append(Point(point_id(p.movie.imdb_id), vector, payload))
+                self._keys.append((p.movie.imdb_id, p.content_hash))
+                self._vectors.append(p.dense.astype(np.float32))
+            self._shard.update(UpdateOperation.upsert_points(edge_points))
+
+    def publish(self, manifest: IndexManifest) -> None:
+        self._shard.flush()
+        self._shard.optimize()
+        self._shard.close()
+        matrix = np.vstack(self._vectors) if self._vectors else np.zeros((0, self.dim), dtype=np.float32)
+        np.save(self.build_dir / VECTORS_FILE, matrix)
+        (self.build_dir / VECTOR_KEYS_FILE).write_text(json.dumps(self._keys), encoding="utf-8")
+        manifest.write(self.build_dir)
+        self.store.publish(self.build_dir)
+
+    def abort(self) -> None:
+        try:
+            self._shard.close()
+        finally:
+            self.store.discard(self.build_dir)

@@ -1,0 +1,202 @@
+"""Qdrant server or Qdrant Cloud through qdrant-client: for users who outgrow one machine.
+
+The collection name users configure is an alias; every build writes a new physical collection and the alias
+is switched in one `update_collection_aliases` call, so searches never see a half-built collection.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from core.errors import IndexUnavailable
+from core.index.bundle import BundleStore
+from core.index.manifest import IndexManifest
+from core.index.port import (
+    DENSE,
+    SPARSE,
+    Candidate,
+    IndexPoint,
+    RetrievalRequest,
+    Retrieved,
+    StoredVector,
+    point_id,
+)
+from core.models import Movie
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from qdrant_client import QdrantClient
+
+log = logging.getLogger(__name__)
+
+PAYLOAD_FIELDS = ["imdb_id", "title", "year", "overview", "genres", "director", "cast", "vote_count", "popularity"]
+UPSERT_BATCH = 256
+MANIFEST_KEY = "movie_bot_manifest"
+
+
+def connect(url: str, api_key: str | None) -> QdrantClient:
+    from qdrant_client import QdrantClient
+
+    return QdrantClient(url=url, api_key=api_key, timeout=10)
+
+
+def _unreachable(exc: Exception) -> IndexUnavailable:
+    # Messages from the transport can carry URLs with credentials: log the detail, show a plain sentence.
+    log.warning("Qdrant server error: %s", type(exc).__name__, exc_info=exc)
+    return IndexUnavailable("The movie index server (QDRANT_URL) is not reachable right now. Try again shortly.")
+
+
+def _resolve_alias(client: QdrantClient, alias: str) -> str | None:
+    for item in client.get_aliases().aliases:
+        if item.alias_name == alias:
+            return str(item.collection_name)
+    return None
+
+
+class ServerMovieIndex:
+    def __init__(self, client: QdrantClient, alias: str) -> None:
+        self.client = client
+        self.alias = alias
+        try:
+            collection = _resolve_alias(client, alias) or alias
+            if not client.collection_exists(collection):
+                raise IndexUnavailable(
+                    f"The Qdrant server has no collection '{alias}' yet. Build it with `movie-bot ingest`."
+                )
+            info = client.get_collection(collection)
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            raise _unreachable(exc) from exc
+        metadata: dict[str, Any] = dict(info.config.metadata or {})
+        if MANIFEST_KEY not in metadata:
+            raise IndexUnavailable(
+                f"The Qdrant collection '{alias}' was not built by movie-bot. Rebuild it with `movie-bot ingest`."
+            )
+        self.manifest = IndexManifest.from_json(metadata[MANIFEST_KEY])
+
+    def retrieve(self, requests: Sequence[RetrievalRequest]) -> list[Retrieved]:
+        from qdrant_client import models
+
+        batch = []
+        for req in requests:
+            flt = None
+            if req.year_range is not None:
+                flt = models.Filter(must=[models.FieldCondition(
+                    key="year", range=models.Range(gte=req.year_range[0], lte=req.year_range[1]))])
+            sparse = models.SparseVector(indices=req.sparse.indices, values=req.sparse.values)
+            batch.append(models.QueryRequest(query=req.dense.tolist(), using=DENSE, limit=req.limit,
+                                             filter=flt, with_payload=PAYLOAD_FIELDS))
+            batch.append(models.QueryRequest(query=sparse, using=SPARSE, limit=req.limit,
+                                             filter=flt, with_payload=PAYLOAD_FIELDS))
+        try:
+            answers = self.client.query_batch_points(self.alias, batch)
+        except Exception as exc:
+            raise _unreachable(exc) from exc
+        return [
+            Retrieved(dense=_candidates(answers[i].points), sparse=_candidates(answers[i + 1].points))
+            for i in range(0, len(answers), 2)
+        ]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _candidates(points: Sequence[Any]) -> list[Candidate]:
+    return [Candidate(Movie.from_payload(p.payload or {}), float(p.score)) for p in points]
+
+
+class ServerIndexBuilder:
+    """Builds `<alias>-<timestamp>` on the server, then points the alias at it and drops the old one."""
+
+    def __init__(self, client: QdrantClient, alias: str, dim: int, store: BundleStore, build_dir: Path) -> None:
+        from qdrant_client import models
+
+        self.client = client
+        self.alias = alias
+        self.dim = dim
+        self.store = store
+        self.build_dir = build_dir
+        self.collection = f"{alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.monotonic_ns() % 100000}"
+        try:
+            self.previous = _resolve_alias(client, alias)
+            if self.previous is None and client.collection_exists(alias):
+                raise IndexUnavailable(
+                    f"The Qdrant server has a plain collection named '{alias}'; movie-bot manages it as an alias. "
+                    "Rename or delete that collection, or set QDRANT_COLLECTION to another name."
+                )
+            client.create_collection(
+                self.collection,
+                vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
+                sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+            )
+            client.create_payload_index(self.collection, "year", models.PayloadSchemaType.INTEGER)
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            raise _unreachable(exc) from exc
+
+    def stored_vectors(self) -> Iterator[StoredVector]:
+        if self.previous is None:
+            return
+        offset = None
+        while True:
+            points, offset = self.client.scroll(self.previous, limit=512, offset=offset,
+                                                with_payload=["imdb_id", "content_hash"], with_vectors=[DENSE])
+            for p in points:
+                payload = p.payload or {}
+                vector = p.vector.get(DENSE) if isinstance(p.vector, dict) else None
+                if vector is not None and "content_hash" in payload:
+                    yield StoredVector(str(payload["imdb_id"]), str(payload["content_hash"]),
+                                       np.asarray(vector, dtype=np.float32))
+            if offset is None:
+                return
+
+    def write(self, points: Sequence[IndexPoint]) -> None:
+        from qdrant_client import models
+
+        for start in range(0, len(points), UPSERT_BATCH):
+            chunk = points[start : start + UPSERT_BATCH]
+            structs = [
+                models.PointStruct(
+                    id=point_id(p.movie.imdb_id),
+                    vector={
+                        DENSE: p.dense.astype(np.float32).tolist(),
+                        SPARSE: models.SparseVector(indices=p.sparse.indices, values=p.sparse.values),
+                    },
+                    payload=p.movie.to_payload() | {"content_hash": p.content_hash},
+                )
+                for p in chunk
+            ]
+            try:
+                self.client.upsert(self.collection, structs, wait=True)
+            except Exception as exc:
+                raise _unreachable(exc) from exc
+
+    def publish(self, manifest: IndexManifest) -> None:
+        from qdrant_client import models
+
+        self.client.update_collection(self.collection, metadata={MANIFEST_KEY: manifest.to_json()})
+        ops: list[Any] = []
+        if self.previous is not None:
+            ops.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=self.alias)))
+        ops.append(models.CreateAliasOperation(
+            create_alias=models.CreateAlias(collection_name=self.collection, alias_name=self.alias)))
+        self.client.update_collection_aliases(change_aliases_operations=ops)
+        manifest.write(self.build_dir)
+        self.store.publish(self.build_dir)
+        if self.previous is not None:
+            self.client.delete_collection(self.previous)
+
+    def abort(self) -> None:
+        try:
+            self.client.delete_collection(self.collection)
+        except Exception:
+            log.warning("could not delete the unfinished collection %s", self.collection)
+        self.store.discard(self.build_dir)

@@ -1,0 +1,258 @@
+"""Catalog CSV to a published index: clean, embed only what changed, verify the ONNX encoder, swap atomically.
+
+Ingest-only: imports pandas (through the catalog) and sentence-transformers, never used by the serving path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from core.catalog import CatalogReport, load_catalog
+from core.documents import RECIPE_VERSION, content_hash, dense_text, sparse_text
+from core.errors import BadInput, IndexMismatch
+from core.index.bundle import ENCODER_DIR, BundleStore
+from core.index.manifest import IndexManifest
+from core.index.port import IndexBuilder, IndexPoint, StoredVector
+from core.models import Movie
+from core.settings import Settings
+from core.sparse import SparseEncoder
+
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
+
+    from core.embedding.port import TextEncoder
+
+log = logging.getLogger(__name__)
+
+PARITY_SAMPLE = 200
+PARITY_QUERIES = (
+    "NASA tried to rescue an astronaut stranded on Mars.",
+    "a shark terrorizes a beach town and the police chief hunts it",
+    "young wizard goes to a school of magic",
+    "mafia family patriarch hands power to his reluctant son",
+    "toys come alive when their owner leaves the room",
+    "a man with short-term memory loss hunts his wife's killer",
+    "French wartime romance during the German occupation",
+    "hacker learns reality is a simulation",
+)
+
+
+@dataclass
+class IngestReport:
+    catalog: CatalogReport
+    backend: str
+    embedded: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    encoder: str = "reused"
+    parity: dict[str, Any] = field(default_factory=dict)
+    took_s: float = 0.0
+
+    def lines(self) -> list[str]:
+        lines = list(self.catalog.lines())
+        lines += [
+            f"index backend: {self.backend}",
+            f"embedded: {self.embedded:,}",
+            f"unchanged: {self.unchanged:,}",
+            f"removed: {self.removed:,}",
+            f"query encoder: {self.encoder}"
+            + (f" (parity min cosine {self.parity['min_cosine']:.6f}, top-5 identical)" if self.parity else ""),
+            f"took: {self.took_s:.1f} s",
+        ]
+        return lines
+
+
+EncoderFactory = Callable[[str, bool], "TextEncoder"]
+
+
+def _default_encoder_factory(model_name: str, show_progress: bool) -> TextEncoder:
+    from core.embedding.st_encoder import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder(model_name, show_progress=show_progress)
+
+
+def run_ingest(
+    settings: Settings,
+    source: str | None = None,
+    limit: int | None = None,
+    *,
+    progress: bool = True,
+    client: QdrantClient | None = None,
+    encoder_factory: EncoderFactory = _default_encoder_factory,
+) -> IngestReport:
+    """Build the index for `settings` and publish it; on any failure the live index stays as it was."""
+    started = time.perf_counter()
+    if limit is not None and limit < 1:
+        raise BadInput("--limit must be a positive number of movies.")
+    loaded = load_catalog(source or settings.movies_csv)
+    movies = loaded.movies[:limit] if limit else loaded.movies
+    if not movies:
+        raise BadInput("The CSV has no usable movie rows (each needs an imdb_id, a title and an overview).")
+
+    store = BundleStore(settings.index_path)
+    report = IngestReport(catalog=loaded.report, backend="qdrant server" if settings.qdrant_url else "qdrant edge")
+    with store.build_lock():
+        build_dir = store.new_build_dir()
+        builder: IndexBuilder | None = None
+        try:
+            builder = _builder(settings, store, build_dir, client)
+            _build(settings, movies, builder, store, build_dir, report, progress, encoder_factory)
+        except BaseException:
+            if builder is not None:
+                builder.abort()
+            else:
+                store.discard(build_dir)
+            raise
+    report.took_s = time.perf_counter() - started
+    return report
+
+
+def _builder(settings: Settings, store: BundleStore, build_dir: Path, client: QdrantClient | None) -> IndexBuilder:
+    dim = 384
+    if settings.qdrant_url or client is not None:
+        from core.index.server import ServerIndexBuilder, connect
+
+        if client is None:
+            key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+            client = connect(settings.qdrant_url or "", key)
+        return ServerIndexBuilder(client, settings.qdrant_collection, dim, store, build_dir)
+    from core.index.edge import EdgeIndexBuilder
+
+    return EdgeIndexBuilder(store, build_dir, dim)
+
+
+def _build(
+    settings: Settings,
+    movies: Sequence[Movie],
+    builder: IndexBuilder,
+    store: BundleStore,
+    build_dir: Path,
+    report: IngestReport,
+    progress: bool,
+    encoder_factory: EncoderFactory,
+) -> None:
+    live = store.live_dir()
+    live_manifest = IndexManifest.read(live) if live is not None else None
+    same_model = live_manifest is not None and _same_model(live_manifest, settings.embedding_model)
+
+    hashes = [content_hash(m) for m in movies]
+    stored: dict[str, StoredVector] = {}
+    if same_model:
+        stored = {sv.imdb_id: sv for sv in builder.stored_vectors()}
+    dense = np.zeros((len(movies), 384), dtype=np.float32)
+    todo: list[int] = []
+    for i, (movie, digest) in enumerate(zip(movies, hashes, strict=True)):
+        hit = stored.get(movie.imdb_id)
+        if hit is not None and hit.content_hash == digest:
+            dense[i] = hit.dense
+        else:
+            todo.append(i)
+    report.unchanged = len(movies) - len(todo)
+    report.embedded = len(todo)
+    report.removed = len(set(stored) - {m.imdb_id for m in movies})
+
+    st_encoder: TextEncoder | None = None
+    if todo:
+        st_encoder = encoder_factory(settings.embedding_model, progress)
+        log.info("embedding %d movies with %s", len(todo), settings.embedding_model)
+        dense[todo] = st_encoder.encode([dense_text(movies[i]) for i in todo], batch_size=64)
+
+    encoder_files = _prepare_query_encoder(settings, live, live_manifest, same_model, build_dir, report,
+                                           st_encoder, encoder_factory, movies, dense)
+    sparse = SparseEncoder()
+    points = [
+        IndexPoint(movie, digest, dense[i], sparse.document(sparse_text(movie)))
+        for i, (movie, digest) in enumerate(zip(movies, hashes, strict=True))
+    ]
+    builder.write(points)
+    manifest = IndexManifest(
+        model_name=settings.embedding_model,
+        dim=dense.shape[1],
+        recipe=RECIPE_VERSION,
+        sparse_recipe=sparse.recipe,
+        points=len(points),
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        source=_describe_source(settings),
+        encoder_files=encoder_files,
+    )
+    builder.publish(manifest)
+
+
+def _same_model(manifest: IndexManifest, model_name: str) -> bool:
+    try:
+        manifest.require_compatible(model_name, manifest.recipe, manifest.sparse_recipe)
+    except IndexMismatch:
+        return False
+    return True
+
+
+def _describe_source(settings: Settings) -> str:
+    return "qdrant-server" if settings.qdrant_url else "qdrant-edge"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _prepare_query_encoder(
+    settings: Settings,
+    live: Path | None,
+    live_manifest: IndexManifest | None,
+    same_model: bool,
+    build_dir: Path,
+    report: IngestReport,
+    st_encoder: TextEncoder | None,
+    encoder_factory: EncoderFactory,
+    movies: Sequence[Movie],
+    dense: np.ndarray,
+) -> dict[str, str]:
+    """Reuse the live bundle's verified ONNX encoder when the model is the same; else export and verify it."""
+    target = build_dir / ENCODER_DIR
+    if same_model and live is not None and live_manifest is not None and live_manifest.encoder_files:
+        source = live / ENCODER_DIR
+        if all(
+            (source / name).is_file() and sha256_file(source / name) == digest
+            for name, digest in live_manifest.encoder_files.items()
+        ):
+            shutil.copytree(source, target)
+            report.encoder = "reused (checksums verified)"
+            return dict(live_manifest.encoder_files)
+        log.warning("the live bundle's encoder files do not match their checksums; exporting again")
+
+    from core.embedding.onnx_encoder import OnnxEncoder
+    from core.embedding.onnx_export import export_onnx, verify_parity
+
+    if st_encoder is None:
+        st_encoder = encoder_factory(settings.embedding_model, False)
+    export_onnx(settings.embedding_model, target)
+    onnx_encoder = OnnxEncoder(target)
+    rng = np.random.default_rng(7)
+    sample = rng.choice(len(movies), size=min(PARITY_SAMPLE, len(movies)), replace=False)
+    texts = [movies[i].overview for i in sample] + [dense_text(movies[i]) for i in sample[:20]]
+
+    def top5(query_vector: np.ndarray) -> list[str]:
+        return [movies[int(i)].imdb_id for i in np.argsort(-(dense @ query_vector))[:5]]
+
+    parity = verify_parity(onnx_encoder, st_encoder, texts, list(PARITY_QUERIES), search_fn=top5)
+    if not parity.ok:
+        raise IndexMismatch(
+            f"The ONNX export does not match sentence-transformers (min cosine {parity.min_cosine:.6f}); "
+            "the index was not published."
+        )
+    report.encoder = "exported and verified"
+    report.parity = {"min_cosine": float(parity.min_cosine), "mean_cosine": float(parity.mean_cosine)}
+    return {p.name: sha256_file(p) for p in sorted(target.iterdir()) if p.is_file()}

@@ -1,0 +1,57 @@
+"""What a query says besides the plot: a year or a decade people remember. Names are matched in ranking."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_DECADE_WORDS = {
+    "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
+    "seventies": 1970, "eighties": 1980, "nineties": 1990,
+}
+_FULL_DECADE = re.compile(r"\b(19[0-9]0|20[0-2]0)'?s\b")
+_SHORT_DECADE = re.compile(r"(?<![\w])'?([0-9]0)'?s\b")
+_WORD_DECADE = re.compile(r"\b(" + "|".join(_DECADE_WORDS) + r")\b")
+_YEAR = re.compile(r"\b(19[0-9]{2}|20[0-2][0-9])\b")
+_PART = re.compile(r"\b(early|mid|late)[\s-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class QueryIntent:
+    text: str
+    year_range: tuple[int, int] | None = None
+
+
+def parse_intent(text: str) -> QueryIntent:
+    return QueryIntent(text=text, year_range=_year_range(text))
+
+
+def _year_range(text: str) -> tuple[int, int] | None:
+    lowered = text.lower()
+    for pattern, to_year in (
+        (_FULL_DECADE, int),
+        (_SHORT_DECADE, _short_decade),
+        (_WORD_DECADE, lambda word: _DECADE_WORDS[word]),
+    ):
+        match = pattern.search(lowered)
+        if match:
+            start = to_year(match.group(1))
+            return _decade_part(start, lowered[: match.start()])
+    match = _YEAR.search(lowered)
+    if match:
+        year = int(match.group(1))
+        return (year - 1, year + 1)
+    return None
+
+
+def _short_decade(digits: str) -> int:
+    value = int(digits)
+    return 1900 + value if value >= 30 else 2000 + value
+
+
+def _decade_part(start: int, before: str) -> tuple[int, int]:
+    """'early 80s' leans to the first half, 'late 80s' to the second; both stay generous: memory is fuzzy."""
+    part = _PART.search(before.rstrip())
+    if part is None:
+        return (start, start + 9)
+    return {"early": (start, start + 5), "mid": (start + 2, start + 8), "late": (start + 4, start + 9)}[part.group(1)]

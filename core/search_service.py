@@ -1,0 +1,83 @@
+"""The search use case: clean the query, encode it, retrieve hybrid candidates, rank, page."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import numpy as np
+
+from core.embedding.batcher import QueryBatcher
+from core.embedding.port import TextEncoder
+from core.index.port import MovieIndex, RetrievalRequest
+from core.models import MovieHit, SearchResults
+from core.query_intent import QueryIntent, parse_intent
+from core.query_text import MAX_RESULTS, clean_query
+from core.ranking import Ranker
+from core.sparse import SparseEncoder
+
+log = logging.getLogger(__name__)
+
+CANDIDATES = 100
+
+
+class SearchService:
+    """Implements the `MovieSearch` port. Encoding and index reads run in worker threads, never on the loop."""
+
+    def __init__(
+        self,
+        index: MovieIndex,
+        encoder: TextEncoder,
+        *,
+        ranker: Ranker | None = None,
+        sparse: SparseEncoder | None = None,
+        candidates: int = CANDIDATES,
+    ) -> None:
+        self.index = index
+        self.encoder = encoder
+        self.ranker = ranker or Ranker()
+        self.sparse = sparse or SparseEncoder()
+        self.candidates = candidates
+        self._batcher: QueryBatcher | None = None
+
+    async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
+        started = time.perf_counter()
+        text = clean_query(query)
+        limit, offset = _clamp(limit, offset)
+        if self._batcher is None:
+            self._batcher = QueryBatcher(self.encoder)
+        vector = await self._batcher.encode(text)
+        return await asyncio.to_thread(self._rank_page, text, vector, limit, offset, started)
+
+    def search_sync(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
+        """The same path for callers without an event loop (CLI, eval, bench)."""
+        started = time.perf_counter()
+        text = clean_query(query)
+        limit, offset = _clamp(limit, offset)
+        vector = self.encoder.encode([text])[0]
+        return self._rank_page(text, vector, limit, offset, started)
+
+    def _rank_page(self, text: str, vector: np.ndarray, limit: int, offset: int, started: float) -> SearchResults:
+        intent = parse_intent(text)
+        ranked = self.ranker.rank(intent, self.index.retrieve(self._requests(intent, vector)), MAX_RESULTS)
+        page = ranked[offset : offset + limit]
+        hits = tuple(MovieHit(rank=offset + i + 1, movie=r.movie, score=r.score) for i, r in enumerate(page))
+        took = (time.perf_counter() - started) * 1000
+        return SearchResults(text, hits, took, offset, has_more=offset + limit < len(ranked))
+
+    def _requests(self, intent: QueryIntent, vector: np.ndarray) -> list[RetrievalRequest]:
+        sparse = self.sparse.query(intent.text)
+        requests = [RetrievalRequest(vector, sparse, self.candidates)]
+        if intent.year_range is not None:
+            requests.append(RetrievalRequest(vector, sparse, self.candidates // 2, intent.year_range))
+        return requests
+
+    async def aclose(self) -> None:
+        if self._batcher is not None:
+            await self._batcher.aclose()
+        await asyncio.to_thread(self.index.close)
+
+
+def _clamp(limit: int, offset: int) -> tuple[int, int]:
+    return max(1, min(int(limit), MAX_RESULTS)), max(0, min(int(offset), MAX_RESULTS))

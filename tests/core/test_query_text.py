@@ -1,0 +1,44 @@
+import pytest
+
+from core.errors import InvalidQuery
+from core.query_intent import parse_intent
+from core.query_text import MAX_QUERY_CHARS, clean_query
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\n\t", "\x00\x07\u200b", "?!...", "<>"])
+def test_unsearchable_queries_get_a_friendly_explanation(raw: str) -> None:
+    with pytest.raises(InvalidQuery) as caught:
+        clean_query(raw)
+    assert caught.value.exit_code == 2
+    assert "movie" in caught.value.user_message.lower() or "words" in caught.value.user_message
+
+
+def test_too_long_query_names_the_limit() -> None:
+    with pytest.raises(InvalidQuery, match="1,000"):
+        clean_query("a" * (MAX_QUERY_CHARS + 1))
+
+
+def test_control_characters_and_space_are_folded_and_markup_is_kept_as_text() -> None:
+    assert clean_query("  space\x00 <b>opera</b>\u200b\r\n  ") == "space <b>opera</b>"
+
+
+def test_exactly_the_limit_is_accepted() -> None:
+    assert len(clean_query("b" * MAX_QUERY_CHARS)) == MAX_QUERY_CHARS
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("an 80s movie about a time machine", (1980, 1989)),
+        ("late 90s thriller", (1994, 1999)),
+        ("from the 1970s", (1970, 1979)),
+        ("something from the nineties", (1990, 1999)),
+        ("came out in 1994 I think", (1993, 1995)),
+        ("a 2000s heist", (2000, 2009)),
+        ("early 2010s space film", (2010, 2015)),
+        ("300 spartans fight at a pass", None),
+        ("astronaut stranded on mars", None),
+    ],
+)
+def test_years_and_decades_are_understood(query: str, expected: tuple[int, int] | None) -> None:
+    assert parse_intent(query).year_range == expected

@@ -1,0 +1,99 @@
+"""Fixtures that run the real discord.py client against the local fake of Discord."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.discord.api_base import apply_api_base
+from bot.discord.client import MovieBotClient, build_client, run_discord
+from core.models import Movie
+from core.settings import Settings
+from tests.discord.fake_discord import FakeDiscord
+from tests.fakes import SAMPLE_MOVIES, FakeMovieSearch
+
+TOKEN = "MTAwMA.fake-bot-token.never-log-me"
+
+EXTRA_MOVIES: tuple[Movie, ...] = tuple(
+    Movie(f"tt90000{i:02d}", f"Space Station {i}", 2000 + i, f"Astronauts aboard station {i} face trouble in orbit.")
+    for i in range(12)
+)
+
+
+@dataclass
+class RunningBot:
+    fake: FakeDiscord
+    search: FakeMovieSearch
+    client: MovieBotClient
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def shut_down(self) -> None:
+        self.stop.set()
+        async with asyncio.timeout(10):
+            await self.task
+
+
+StartBot = Callable[..., Awaitable[RunningBot]]
+
+
+@pytest.fixture(autouse=True)
+def official_api_afterwards() -> Iterator[None]:
+    """The API redirect is process-wide; put it back so no other test talks to the fake by accident."""
+    yield
+    apply_api_base(None)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as server:
+        yield server
+
+
+@pytest.fixture
+def search() -> FakeMovieSearch:
+    return FakeMovieSearch(SAMPLE_MOVIES + EXTRA_MOVIES)
+
+
+@pytest.fixture
+async def start_bot(fake: FakeDiscord, search: FakeMovieSearch) -> AsyncIterator[StartBot]:
+    """Start the bot (optionally with a guild or a short pager timeout) and wait until it has identified."""
+    started: list[RunningBot] = []
+
+    async def start(
+        *, guild_id: int | None = None, pager_timeout: float | None = None, movies: FakeMovieSearch | None = None
+    ) -> RunningBot:
+        backend = movies or search
+
+        async def factory() -> FakeMovieSearch:
+            return backend
+
+        settings = Settings(DISCORD_API_BASE=fake.base_url, DISCORD_GUILD_ID=guild_id)
+        if pager_timeout is None:
+            client = build_client(settings, factory)
+        else:
+            apply_api_base(settings.discord_api_base)
+            client = MovieBotClient(factory, guild_id, pager_timeout=pager_timeout)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_discord(client, TOKEN, stop))
+        bot = RunningBot(fake, backend, client, stop, task)
+        started.append(bot)
+        async with asyncio.timeout(10):
+            while not fake.identified.is_set():
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.01)
+        return bot
+
+    yield start
+    for bot in started:
+        if not bot.task.done():
+            await bot.shut_down()
+
+
+@pytest.fixture
+async def bot(start_bot: StartBot) -> RunningBot:
+    return await start_bot()

@@ -1,0 +1,175 @@
+"""A local stand-in for Discord's REST API and gateway, enough for discord.py to log in and answer interactions.
+
+Every REST call is recorded in order. The gateway says HELLO, accepts IDENTIFY, sends READY and then lets a
+test push dispatches (INTERACTION_CREATE with raw payloads). JSON replies carry a `Content-Type` of exactly
+`application/json`, the only one discord.py parses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestServer
+
+APPLICATION_ID = "1000"
+BOT_USER: dict[str, Any] = {
+    "id": APPLICATION_ID, "username": "movie-bot", "discriminator": "0", "global_name": None,
+    "avatar": None, "bot": True, "flags": 0,
+}
+CHANNEL_ID = "3000"
+TIMESTAMP = "2025-01-01T00:00:00.000000+00:00"
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One REST request as the bot sent it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str] = field(repr=False)
+
+
+class FakeDiscord:
+    """Start with `async with FakeDiscord() as fake`, then point discord.py at `fake.base_url`."""
+
+    def __init__(self) -> None:
+        self.calls: list[RecordedCall] = []
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.identified = asyncio.Event()
+        self.resumed = asyncio.Event()
+        self.connections = 0
+        self.identify_payload: dict[str, Any] | None = None
+        self._ids = itertools.count(5000)
+        self._seq = itertools.count(2)
+        self._socket: web.WebSocketResponse | None = None
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._server = TestServer(app, host="127.0.0.1")
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self._server.start_server()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+        await self._server.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.port}"
+
+    def next_id(self) -> str:
+        return str(next(self._ids))
+
+    # -- queries used by assertions -------------------------------------------------------------------------
+
+    def calls_to(self, method: str, fragment: str) -> list[RecordedCall]:
+        return [c for c in self.calls if c.method == method and fragment in c.path]
+
+    async def wait_for_call(self, method: str, fragment: str, count: int = 1, timeout: float = 10.0) -> list[
+        RecordedCall
+    ]:
+        """Wait until at least `count` matching calls were recorded (a generous bound, not a speed check)."""
+        async with asyncio.timeout(timeout):
+            while len(self.calls_to(method, fragment)) < count:
+                await asyncio.sleep(0.01)
+        return self.calls_to(method, fragment)
+
+    # -- gateway --------------------------------------------------------------------------------------------
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        assert self._socket is not None, "the bot has not connected to the gateway"
+        await self._socket.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
+
+    async def drop_connection(self) -> None:
+        """Close the gateway socket with a resumable code, as Discord does now and then."""
+        assert self._socket is not None, "the bot has not connected to the gateway"
+        await self._socket.close(code=4000)
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._socket = socket
+        self.connections += 1
+        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 45_000}})
+        async for message in socket:
+            if message.type is not WSMsgType.TEXT:
+                continue
+            payload = json.loads(message.data)
+            if payload["op"] == 1:
+                await socket.send_json({"op": 11})
+            elif payload["op"] == 2:
+                self.identify_payload = payload["d"]
+                await socket.send_json({"op": 0, "t": "READY", "s": 1, "d": {
+                    "v": 10, "user": BOT_USER, "guilds": [], "session_id": "session-1",
+                    "resume_gateway_url": f"ws://127.0.0.1:{self._server.port}/gateway",
+                    "application": {"id": APPLICATION_ID, "flags": 0},
+                }})
+                self.identified.set()
+            elif payload["op"] == 6:
+                await socket.send_json({"op": 0, "t": "RESUMED", "s": next(self._seq), "d": {}})
+                self.resumed.set()
+        return socket
+
+    # -- REST -----------------------------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        body = json.loads(raw) if raw and request.content_type == "application/json" else raw.decode() or None
+        path = "/" + request.match_info["tail"]
+        self.calls.append(RecordedCall(request.method, path, dict(request.query), body, dict(request.headers)))
+        parts = path.strip("/").split("/")
+        route = (request.method, *parts)
+        match route:
+            case ("GET", "users", "@me"):
+                return _json(BOT_USER)
+            case ("GET", "oauth2", "applications", "@me"):
+                return _json({
+                    "id": APPLICATION_ID, "name": "movie-bot", "description": "", "icon": None,
+                    "bot_public": True, "bot_require_code_grant": False, "owner": BOT_USER, "verify_key": "k",
+                    "flags": 0,
+                })
+            case ("GET", "gateway") | ("GET", "gateway", "bot"):
+                return _json({"url": f"ws://127.0.0.1:{self._server.port}/gateway", "shards": 1,
+                              "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0,
+                                                      "max_concurrency": 1}})
+            case ("PUT", "applications", _, "commands") | ("PUT", "applications", _, "guilds", _, "commands"):
+                guild_id = parts[3] if len(parts) == 6 else None
+                return _json([
+                    {**command, "id": self.next_id(), "application_id": APPLICATION_ID, "version": "1",
+                     "guild_id": guild_id}
+                    for command in body
+                ])
+            case ("POST", "interactions", interaction_id, _, "callback"):
+                return _json({"interaction": {"id": interaction_id, "type": body["type"]}})
+            case ("POST", "webhooks", _, _):
+                message = self._store_message(self.next_id(), body)
+                return _json(message)
+            case ("PATCH", "webhooks", _, _, "messages", message_id):
+                message = self._store_message(message_id, {**self.messages.get(message_id, {}), **body})
+                return _json(message)
+        return _json({"message": "Unknown route in the fake", "code": 0}, status=404)
+
+    def _store_message(self, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        message = {
+            "id": message_id, "channel_id": CHANNEL_ID, "author": BOT_USER, "content": body.get("content", ""),
+            "timestamp": TIMESTAMP, "edited_timestamp": None, "tts": False, "mention_everyone": False,
+            "mentions": [], "mention_roles": [], "attachments": [], "embeds": body.get("embeds", []),
+            "components": body.get("components", []), "pinned": False, "type": 0, "flags": body.get("flags", 0),
+            "webhook_id": APPLICATION_ID, "application_id": APPLICATION_ID,
+        }
+        self.messages[message_id] = message
+        return message
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
