@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bot.logging_setup import configure_logging
@@ -106,13 +106,18 @@ def _chat(settings: Settings) -> int:
 
     service = build_search_service(settings)
     try:
-        run_console(lambda q: service.search_sync(q), _stdin_lines(), lambda s: sys.stdout.write(s + "\n"))
+        run_console(lambda q: service.search_sync(q), _stdin_lines(), _write_line)
     finally:
         service.index.close()
     return 0
 
 
-def _stdin_lines() -> Sequence[str] | object:
+def _write_line(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _stdin_lines() -> Iterator[str]:
     interactive = sys.stdin.isatty()
     while True:
         if interactive:

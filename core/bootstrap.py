@@ -9,9 +9,9 @@ from core.embedding.port import TextEncoder
 from core.errors import IndexUnavailable
 from core.index.bundle import ENCODER_DIR, BundleStore
 from core.index.port import MovieIndex
+from core.search_service import SearchService
 from core.settings import Settings
 from core.sparse import SPARSE_RECIPE
-from core.search_service import SearchService
 
 log = logging.getLogger(__name__)
 

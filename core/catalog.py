@@ -46,7 +46,7 @@ PLACEHOLDER_OVERVIEW = "placeholder overview"
 DUPLICATE_IMDB_ID = "duplicate imdb_id"
 
 _IMDB_ID = re.compile(r"tt\d{7,8}")
-# Compared casefolded, trimmed of dots, dashes and spaces: `No overview found.` and `N/A` both match.
+# Compared casefolded, trimmed of dots, dashes and spaces: `No overview found.` and `N/A` match, `...` too.
 _PLACEHOLDERS = frozenset({
     "no overview found", "no overview", "no overview available", "overview not available",
     "no description", "no description available", "no plot", "no plot available", "no synopsis",
@@ -73,6 +73,7 @@ _SEQUENCE = re.compile(
     f"[ÂÃ][{_CONT}]|(?<![A-ZÀ-Þ])[Ä-Ô][{_CONT}]|[Ä-Ô][{_CONT}](?=[^\\W\\d_])"
     f"|[\xe0-\xef][{_CONT}]{{2}}|[\xf0-\xf4][{_CONT}]{{3}}"
 )
+_LEAD = re.compile("[\xc2-\xf4]")
 # Windows-1252 has no character for 0x81, 0x8D, 0x8F, 0x90, 0x9D, so those bytes were lost, not misread;
 # these rules restore the overwhelmingly likely original.
 _LOST_BYTE_RULES = (
@@ -121,6 +122,8 @@ def load_catalog(
     or lacks a required column. Defective rows never raise: they are dropped and counted in the report.
     """
     source = source.strip()
+    if not source:
+        raise BadInput("No catalog given: set MOVIES_CSV or pass --csv with a path or an http(s) URL.")
     if source.lower().startswith(("http://", "https://")):
         label = _redact(source)
         with tempfile.TemporaryDirectory(prefix="movie-bot-catalog-") as tmp:
@@ -143,7 +146,10 @@ def repair_text(raw: str) -> str:
     ftfy declines some short or mixed sequences (`Malin Ã…kerman`) and cannot restore bytes that were lost
     on the way, so leftover sequences are decoded one by one and the known losses restored.
     """
-    fixed = _SEQUENCE.sub(_decode_sequence, ftfy.fix_text(raw, _FTFY_CONFIG))
+    fixed = ftfy.fix_text(raw, _FTFY_CONFIG)
+    if not _LEAD.search(fixed):  # the common case, plain English: skip the regexes below
+        return fixed
+    fixed = _SEQUENCE.sub(_decode_sequence, fixed)
     for pattern, replacement in _LOST_BYTE_RULES:
         fixed = pattern.sub(replacement, fixed)
     if _WIDE_SCRIPT.search(fixed):
@@ -161,7 +167,11 @@ def _decode_sequence(match: re.Match[str]) -> str:
 def _redact(url: str) -> str:
     """The URL without credentials, query or fragment, which may hold secrets and must not reach users."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a number: httpx will refuse the URL, the message needs no port
+        port = ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
 def _download(url: str, dest: Path, *, label: str, max_bytes: int, timeout: float) -> None:
@@ -246,7 +256,11 @@ def _read_zip_member(path: Path, *, label: str, max_bytes: int) -> bytes:
 
 
 def _parse(text: str, *, label: str) -> tuple[pd.DataFrame, int]:
-    """Parse every field as text; lines with too many fields are skipped and counted instead of failing."""
+    """Parse every field as text; lines with a wrong number of fields are counted instead of failing.
+
+    The header is read first and passed as `names`: otherwise pandas takes a first row with one field too
+    many as a sign of an index column and shifts every column.
+    """
     bad_lines = 0
 
     def skip(fields: list[str]) -> None:
@@ -255,20 +269,20 @@ def _parse(text: str, *, label: str) -> tuple[pd.DataFrame, int]:
         log.debug("skipping a line with %d fields", len(fields))
 
     try:
+        header = next((row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)), [])
+        names = [name.strip() for name in header]
+        missing = [name for name in REQUIRED_COLUMNS if name not in names]
+        if missing:
+            raise BadInput(
+                f"{label} lacks the required column(s) {', '.join(missing)}; the CSV header needs "
+                f"{', '.join(REQUIRED_COLUMNS)} (TMDB movies format)."
+            )
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, engine="python", on_bad_lines=skip
+            io.StringIO(text), names=names, header=0, dtype=str, keep_default_na=False,
+            engine="python", on_bad_lines=skip,
         )
-    except pd.errors.EmptyDataError:
-        raise BadInput(f"{label} is empty; pass the TMDB movies CSV (plain or zipped).") from None
-    except (pd.errors.ParserError, csv.Error) as exc:
+    except (ValueError, csv.Error) as exc:  # pandas' ParserError is a ValueError, as are duplicate names
         raise BadInput(f"{label} could not be read as CSV ({exc}); is it the TMDB movies CSV?") from None
-    frame.columns = pd.Index([str(name).strip() for name in frame.columns])
-    missing = [name for name in REQUIRED_COLUMNS if name not in frame.columns]
-    if missing:
-        raise BadInput(
-            f"{label} lacks the required column(s) {', '.join(missing)}; the CSV header needs "
-            f"{', '.join(REQUIRED_COLUMNS)} (TMDB movies format)."
-        )
     if frame.empty and not bad_lines:
         raise BadInput(f"{label} has a header but no movie rows.")
     return frame, bad_lines
@@ -326,7 +340,8 @@ def _clean_row(row: dict[str, str]) -> tuple[Movie, bool, int] | str:
         return NO_TITLE
     if not fixed["overview"]:
         return NO_OVERVIEW
-    if fixed["overview"].casefold().strip(_PLACEHOLDER_TRIM) in _PLACEHOLDERS:
+    placeholder_key = fixed["overview"].casefold().strip(_PLACEHOLDER_TRIM)
+    if not placeholder_key or placeholder_key in _PLACEHOLDERS:
         return PLACEHOLDER_OVERVIEW
     vote_count = _number(row["vote_count"])
     popularity = _number(row["popularity"])

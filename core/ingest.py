@@ -100,7 +100,8 @@ def run_ingest(
         raise BadInput("The CSV has no usable movie rows (each needs an imdb_id, a title and an overview).")
 
     store = BundleStore(settings.index_path)
-    report = IngestReport(catalog=loaded.report, backend="qdrant server" if settings.qdrant_url else "qdrant edge")
+    on_server = settings.qdrant_url is not None or client is not None
+    report = IngestReport(catalog=loaded.report, backend="qdrant server" if on_server else "qdrant edge")
     with store.build_lock():
         build_dir = store.new_build_dir()
         builder: IndexBuilder | None = None
@@ -119,7 +120,7 @@ def run_ingest(
 
 def _builder(settings: Settings, store: BundleStore, build_dir: Path, client: QdrantClient | None) -> IndexBuilder:
     dim = 384
-    if settings.qdrant_url or client is not None:
+    if settings.qdrant_url is not None or client is not None:
         from core.index.server import ServerIndexBuilder, connect
 
         if client is None:

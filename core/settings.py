@@ -73,4 +73,5 @@ def load_settings(**overrides: object) -> Settings:
         for err in exc.errors():
             name = str(err["loc"][0]) if err["loc"] else "settings"
             problems.append(f"{name}: {err['msg']}")
-        raise ConfigError("Invalid settings; fix these environment variables (or .env): " + "; ".join(problems)) from None
+        message = "Invalid settings; fix these environment variables (or .env): " + "; ".join(problems)
+        raise ConfigError(message) from None

@@ -15,7 +15,6 @@ from telegram.request import HTTPXRequest
 from bot.telegram.context import CONTEXT_TYPES, TelegramApp
 from bot.telegram.flood import RetryOnFlood
 from bot.telegram.handlers import build_handlers, on_error
-from bot.telegram.logsafe import protect_token
 from core.errors import ConfigError
 from core.search_port import MovieSearch
 from core.settings import Settings
@@ -44,8 +43,7 @@ def build_application(settings: Settings, search_factory: SearchFactory) -> Tele
     """Build the bot without touching the network; the search factory is awaited only when it runs."""
     if settings.telegram_token is None:
         raise ConfigError("TELEGRAM_TOKEN is not set: create a bot with @BotFather and put its token there.")
-    token = settings.telegram_token.get_secret_value()
-    protect_token(token)
+    token = settings.telegram_token.get_secret_value()  # log redaction is process-wide: bot/logging_setup.py
 
     async def post_init(application: TelegramApp) -> None:
         application.bot_data.search = await search_factory()

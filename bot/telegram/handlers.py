@@ -98,9 +98,12 @@ async def on_more(update: Update, context: Context) -> None:
         return
     message = query.message
     page = decode_page(query.data)
-    chat_id = message.chat.id if message is not None else None
-    saved = context.bot_data.pages.get(page.key, chat_id) if page and chat_id is not None else None
-    if page is None or saved is None or not isinstance(message, Message):
+    # An InaccessibleMessage (older than 48 h) cannot be edited, so it counts as expired too.
+    if (
+        page is None
+        or not isinstance(message, Message)
+        or (saved := context.bot_data.pages.get(page.key, message.chat.id)) is None
+    ):
         await query.answer(EXPIRED_BUTTON)
         return
     await query.answer()
@@ -143,7 +146,8 @@ async def on_inline(update: Update, context: Context) -> None:
         logger.info("Inline query not answered: %s", error.user_message)
         await inline.answer([], button=help_button, cache_time=0)
         return
-    next_offset = str(offset + len(results.hits)) if results.has_more else ""
+    # None, not "": with Defaults set, PTB 22.8 turns an empty-string argument into [] (the poll-option rule).
+    next_offset = str(offset + len(results.hits)) if results.has_more else None
     await inline.answer(
         render_inline_articles(results), cache_time=INLINE_CACHE_SECONDS, next_offset=next_offset
     )

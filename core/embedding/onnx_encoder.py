@@ -28,6 +28,8 @@ TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "encoder.json"
 MANIFEST_FORMAT = 1
 DEFAULT_MAX_THREADS = 2
+# Rows x padded length per model run: bounds activation memory (about 60 MB at 2048) whatever the batch.
+DEFAULT_MAX_BATCH_TOKENS = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +68,19 @@ class OnnxEncoder:
 
     Tuned for a small 1-2 core machine: `intra_op_threads` defaults to min(2, CPUs available), one inter-op
     thread, sequential execution, all graph optimizations, and no thread spinning (spinning workers would
-    steal the CPU from the event loop between queries). `mem_arena=False` returns activation memory to the
-    allocator after each run instead of keeping the peak in an arena, which keeps RSS lower.
+    steal the CPU from the event loop between queries). The CPU memory arena stays on by default: measured,
+    turning it off raised peak RSS (8 texts x 256 tokens: 471 MB without, 250 MB with), as freed blocks go
+    back to malloc, not to the OS. `max_batch_tokens` caps rows x padded length per run, so a burst of long
+    queries costs more runs, not more memory.
     """
 
     def __init__(
-        self, model_dir: str | Path, *, intra_op_threads: int | None = None, mem_arena: bool = False
+        self,
+        model_dir: str | Path,
+        *,
+        intra_op_threads: int | None = None,
+        mem_arena: bool = True,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -110,6 +119,7 @@ class OnnxEncoder:
         self.dim = manifest.dim
         self.max_seq_length = manifest.max_seq_length
         self.threads = threads
+        self.max_batch_tokens = max(1, max_batch_tokens)
         logger.info(
             "Loaded ONNX encoder for %s (dim %d, max_seq_length %d, %d intra-op threads, mem arena %s)",
             self.name, self.dim, self.max_seq_length, threads, "on" if mem_arena else "off",
@@ -122,9 +132,15 @@ class OnnxEncoder:
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
         # Batches of similar length waste little compute on padding; results go back in input order.
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), max(1, batch_size)):
-            chunk = order[start : start + max(1, batch_size)]
-            out[chunk] = self._run([encodings[i] for i in chunk])
+        chunk: list[int] = []
+        for i in order:
+            # Sorted ascending, so the newcomer sets the padded length of the chunk.
+            rows = len(chunk) + 1
+            if chunk and (rows > batch_size or rows * len(encodings[i].ids) > self.max_batch_tokens):
+                out[chunk] = self._run([encodings[j] for j in chunk])
+                chunk = []
+            chunk.append(i)
+        out[chunk] = self._run([encodings[j] for j in chunk])
         return out
 
     def _run(self, encodings: Sequence[Any]) -> Vectors:

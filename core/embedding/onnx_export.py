@@ -72,8 +72,8 @@ def export_onnx(st_model_name: str, out_dir: str | Path) -> OnnxArtifacts:
 
     transformer = st.model[0]
     bert = transformer.auto_model
-    # Eager attention builds the padding mask from the input on every call; the SDPA path may skip it for an
-    # all-ones mask at trace time, which would bake "no padding" into the graph.
+    # Eager attention traces to plain ops with the padding mask applied explicitly, whatever shortcuts the
+    # SDPA path takes for the example input at trace time.
     bert.set_attn_implementation("eager")
     wrapper = _last_hidden_state_module(bert).eval()
 

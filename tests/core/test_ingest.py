@@ -31,20 +31,21 @@ def top_ids(index_path: Path, query: str, k: int = 5) -> list[str]:
 
 
 def rewrite_fixture(dest: Path, *, drop: str | None = None, change: str | None = None) -> Path:
+    """A copy of the fixture, row for row (its corrupt rows included), with one row dropped or changed."""
     with FIXTURE_CSV.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    fields = list(rows[0].keys())
-    out = []
-    for row in rows:
-        if row["imdb_id"] == drop:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    id_col, overview_col = header.index("imdb_id"), header.index("overview")
+    out = [header]
+    for row in rows[1:]:
+        if len(row) > id_col and row[id_col] == drop:
             continue
-        if row["imdb_id"] == change:
-            row = row | {"overview": row["overview"] + " Later, a second expedition returns to the planet."}
+        if len(row) > overview_col and row[id_col] == change:
+            row = [*row]
+            row[overview_col] += " Later, a second expedition returns to the planet."
         out.append(row)
     with dest.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(out)
+        csv.writer(handle).writerows(out)
     return dest
 
 

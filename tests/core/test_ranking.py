@@ -22,7 +22,7 @@ def retrieved() -> Retrieved:
 
 def test_plain_query_follows_the_retrievers() -> None:
     ranked = Ranker().rank(parse_intent("a man and a volleyball"), [retrieved()], 10)
-    assert [r.movie.imdb_id for r in ranked][0] == B.imdb_id
+    assert ranked[0].movie.imdb_id == B.imdb_id
 
 
 def test_a_named_actor_lifts_the_movie_with_that_actor() -> None:

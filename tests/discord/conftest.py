@@ -18,7 +18,8 @@ from tests.fakes import SAMPLE_MOVIES, FakeMovieSearch
 TOKEN = "MTAwMA.fake-bot-token.never-log-me"
 
 EXTRA_MOVIES: tuple[Movie, ...] = tuple(
-    Movie(f"tt90000{i:02d}", f"Space Station {i}", 2000 + i, f"Astronauts aboard station {i} face trouble in orbit.")
+    Movie(f"tt90000{i:02d}", f"Space Station {i}", 2000 + i,
+          f"Astronauts aboard station {i} face trouble in orbit.")
     for i in range(12)
 )
 
@@ -64,7 +65,10 @@ async def start_bot(fake: FakeDiscord, search: FakeMovieSearch) -> AsyncIterator
     started: list[RunningBot] = []
 
     async def start(
-        *, guild_id: int | None = None, pager_timeout: float | None = None, movies: FakeMovieSearch | None = None
+        *,
+        guild_id: int | None = None,
+        pager_timeout: float | None = None,
+        movies: FakeMovieSearch | None = None,
     ) -> RunningBot:
         backend = movies or search
 

@@ -1,4 +1,4 @@
-"""A local stand-in for Discord's REST API and gateway, enough for discord.py to log in and answer interactions.
+"""A local stand-in for Discord's REST API and gateway: enough for discord.py to log in and answer.
 
 Every REST call is recorded in order. The gateway says HELLO, accepts IDENTIFY, sends READY and then lets a
 test push dispatches (INTERACTION_CREATE with raw payloads). JSON replies carry a `Content-Type` of exactly
@@ -23,6 +23,7 @@ BOT_USER: dict[str, Any] = {
 }
 CHANNEL_ID = "3000"
 TIMESTAMP = "2025-01-01T00:00:00.000000+00:00"
+WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class FakeDiscord:
         self.messages: dict[str, dict[str, Any]] = {}
         self.identified = asyncio.Event()
         self.resumed = asyncio.Event()
+        self._recorded = asyncio.Event()
+        self.reject_token = False
         self.connections = 0
         self.identify_payload: dict[str, Any] | None = None
         self._ids = itertools.count(5000)
@@ -75,13 +78,12 @@ class FakeDiscord:
     def calls_to(self, method: str, fragment: str) -> list[RecordedCall]:
         return [c for c in self.calls if c.method == method and fragment in c.path]
 
-    async def wait_for_call(self, method: str, fragment: str, count: int = 1, timeout: float = 10.0) -> list[
-        RecordedCall
-    ]:
+    async def wait_for_call(self, method: str, fragment: str, count: int = 1) -> list[RecordedCall]:
         """Wait until at least `count` matching calls were recorded (a generous bound, not a speed check)."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(WAIT_SECONDS):
             while len(self.calls_to(method, fragment)) < count:
-                await asyncio.sleep(0.01)
+                self._recorded.clear()
+                await self._recorded.wait()
         return self.calls_to(method, fragment)
 
     # -- gateway --------------------------------------------------------------------------------------------
@@ -124,11 +126,15 @@ class FakeDiscord:
 
     async def _rest(self, request: web.Request) -> web.Response:
         raw = await request.read()
-        body = json.loads(raw) if raw and request.content_type == "application/json" else raw.decode() or None
+        body: Any = json.loads(raw) if raw and request.content_type == "application/json" else raw.decode()
         path = "/" + request.match_info["tail"]
-        self.calls.append(RecordedCall(request.method, path, dict(request.query), body, dict(request.headers)))
+        self.calls.append(RecordedCall(request.method, path, dict(request.query), body or None,
+                                       dict(request.headers)))
+        self._recorded.set()
         parts = path.strip("/").split("/")
         route = (request.method, *parts)
+        if self.reject_token:
+            return _json({"message": "401: Unauthorized", "code": 0}, status=401)
         match route:
             case ("GET", "users", "@me"):
                 return _json(BOT_USER)
@@ -161,10 +167,12 @@ class FakeDiscord:
 
     def _store_message(self, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
         message = {
-            "id": message_id, "channel_id": CHANNEL_ID, "author": BOT_USER, "content": body.get("content", ""),
+            "id": message_id, "channel_id": CHANNEL_ID, "author": BOT_USER,
+            "content": body.get("content", ""),
             "timestamp": TIMESTAMP, "edited_timestamp": None, "tts": False, "mention_everyone": False,
             "mentions": [], "mention_roles": [], "attachments": [], "embeds": body.get("embeds", []),
-            "components": body.get("components", []), "pinned": False, "type": 0, "flags": body.get("flags", 0),
+            "components": body.get("components", []), "pinned": False, "type": 0,
+            "flags": body.get("flags", 0),
             "webhook_id": APPLICATION_ID, "application_id": APPLICATION_ID,
         }
         self.messages[message_id] = message
@@ -172,4 +180,5 @@ class FakeDiscord:
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    return web.Response(status=status, body=json.dumps(data).encode(), headers=headers)

@@ -1,4 +1,4 @@
-"""Discord's embed limits, checked on the JSON actually sent (counted in UTF-16 units, the stricter reading)."""
+"""Discord's embed limits, checked on the JSON actually sent, in UTF-16 units (the stricter reading)."""
 
 from __future__ import annotations
 

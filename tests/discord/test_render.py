@@ -1,4 +1,4 @@
-"""Rendering: Discord's limits hold whatever the catalog holds, and entries read as title link, score, plot."""
+"""Rendering: Discord's limits hold whatever the catalog holds; entries read as title link, score, plot."""
 
 from __future__ import annotations
 

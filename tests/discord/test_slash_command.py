@@ -1,4 +1,4 @@
-"""`/movie` end to end: the real discord.py client against the fake Discord, asserting on recorded REST calls."""
+"""`/movie` end to end: the real discord.py client against the fake Discord, checking the recorded calls."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import asyncio
 import logging
 from typing import Any
 
+import discord
 import pytest
 
+from bot.discord.client import build_client, run_discord
 from bot.discord.failures import APOLOGY
 from core.errors import IndexUnavailable
 from core.models import Movie
 from core.query_text import MAX_QUERY_CHARS
+from core.settings import Settings
 from tests.discord.conftest import TOKEN, RunningBot, StartBot
-from tests.discord.fake_discord import RecordedCall
+from tests.discord.fake_discord import FakeDiscord, RecordedCall
 from tests.discord.limits import embed_limit_violations
 from tests.discord.payloads import movie_command
 from tests.fakes import FakeMovieSearch
@@ -158,3 +161,16 @@ async def test_a_gateway_reconnect_does_not_sync_commands_again(bot: RunningBot)
     assert len(bot.fake.calls_to("PUT", "/commands")) == 1
     calls = await _ask(bot, movie_command("astronaut on Mars"))
     assert calls[0].body["type"] == 5
+
+
+async def test_a_rejected_token_ends_run_discord_with_login_failure(fake: FakeDiscord) -> None:
+    fake.reject_token = True
+    search = FakeMovieSearch()
+
+    async def factory() -> FakeMovieSearch:
+        return search
+
+    client = build_client(Settings(DISCORD_API_BASE=fake.base_url, DISCORD_GUILD_ID=None), factory)
+    with pytest.raises(discord.LoginFailure):
+        await run_discord(client, TOKEN, asyncio.Event())
+    assert client.is_closed()

@@ -19,7 +19,7 @@ from core.embedding.onnx_export import MIN_PARITY_COSINE, verify_parity
 from core.embedding.port import Vectors
 from core.embedding.st_encoder import SentenceTransformerEncoder
 from core.settings import DEFAULT_MODEL
-from tests.embedding.test_light_imports import heavy_modules_after
+from tests.embedding.probe import heavy_modules_after
 from tests.embedding.texts import LONG_TEXTS, OVER_LIMIT_TEXT, OVERVIEWS, PARITY_TEXTS, QUERIES, SHORT_TEXTS
 
 pytestmark = pytest.mark.slow
@@ -86,6 +86,14 @@ def test_batch_encoding_equals_one_at_a_time(onnx_encoder: OnnxEncoder) -> None:
     np.testing.assert_allclose(batched, single, atol=1e-5)
     assert batched.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+
+
+def test_token_budget_and_session_options_do_not_change_vectors(
+    onnx_dir: Path, onnx_encoder: OnnxEncoder
+) -> None:
+    # A budget of 64 tokens splits the texts into many runs of a few rows each (long ones alone).
+    small = OnnxEncoder(onnx_dir, max_batch_tokens=64, mem_arena=False, intra_op_threads=1)
+    np.testing.assert_allclose(small.encode(PARITY_TEXTS), onnx_encoder.encode(PARITY_TEXTS), atol=1e-5)
 
 
 @pytest.mark.parametrize("which", ["onnx", "st"])

@@ -21,7 +21,9 @@ from tests.telegram.telegram_html import telegram_html_problems
 
 WAIT_SECONDS = 10.0  # a guard against hanging tests, not a speed requirement
 BOT_ID = 424242
-USER = {"id": 1001, "is_bot": False, "first_name": "Ada", "username": "ada"}
+USER_ID = 1001
+USER = {"id": USER_ID, "is_bot": False, "first_name": "Ada", "username": "ada"}
+BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Movie Bot"}
 CALLBACK_DATA_LIMIT = 64
 
 
@@ -32,6 +34,7 @@ class ApiCall:
     method: str
     params: dict[str, str]
     status: int
+    result: Any = None
 
     def json(self, name: str) -> Any:
         return json.loads(self.params[name])
@@ -65,12 +68,13 @@ class BotApiEmulator:
         self._floods: dict[str, int] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.base_url = ""
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{bot_token}/{method}", self._handle)
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app, shutdown_timeout=2.0, access_log=None)  # its lines hold the token
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -78,12 +82,14 @@ class BotApiEmulator:
         self.base_url = f"http://127.0.0.1:{port}/bot"
 
     async def close(self) -> None:
+        self._closing = True  # ends long-polls whose client already hung up
+        await self._notify()
         if self._runner is not None:
             await self._runner.cleanup()
 
     # What the test does as a Telegram user.
 
-    def send_text(self, text: str, *, chat_id: int = USER["id"], chat_type: str = "private") -> dict[str, Any]:
+    def send_text(self, text: str, *, chat_id: int = USER_ID, chat_type: str = "private") -> dict[str, Any]:
         """Push a user message; a leading /command gets its bot_command entity like real clients send."""
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
@@ -126,19 +132,16 @@ class BotApiEmulator:
         return [call for call in self.calls[after:] if call.method == method and call.ok]
 
     async def wait_for(
-        self, method: str, *, after: int = 0, where: Callable[[ApiCall], bool] = lambda call: True
+        self, method: str, *, after: int = 0, status: int = 200,
+        where: Callable[[ApiCall], bool] = lambda call: True,
     ) -> ApiCall:
-        """The first successful `method` call after `after` that matches `where`, waiting for it if needed."""
+        """The first `method` call after `after` answered with `status` and matching `where`; waits for it."""
         async with asyncio.timeout(WAIT_SECONDS), self._changed:
             while True:
                 for call in self.calls[after:]:
-                    if call.method == method and call.ok and where(call):
+                    if call.method == method and call.status == status and where(call):
                         return call
                 await self._changed.wait()
-
-    def sent_message(self, call: ApiCall) -> dict[str, Any]:
-        """The message object a sendMessage or editMessageText call produced, as a client would see it."""
-        return self._sent[(int(call.params["chat_id"]), int(call.params.get("message_id") or call.params["_id"]))]
 
     # The server side.
 
@@ -153,15 +156,18 @@ class BotApiEmulator:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if request.content_type == "application/json":
-            params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (await request.json()).items()}
+            raw = await request.json()
+            params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
         else:
             params = {k: str(v) for k, v in (await request.post()).items()}
         status, body = await self._answer(request.match_info["bot_token"], method, params)
-        self.calls.append(ApiCall(method, params, status))
+        self.calls.append(ApiCall(method, params, status, body.get("result")))
         await self._notify()
         return web.json_response(body, status=status)
 
-    async def _answer(self, bot_token: str, method: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    async def _answer(
+        self, bot_token: str, method: str, params: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
         if bot_token != f"bot{self.token}":
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         if method in self._floods:
@@ -182,8 +188,8 @@ class BotApiEmulator:
         return 200, {"ok": True, "result": result}
 
     async def _api_getMe(self, params: dict[str, str]) -> dict[str, Any]:
-        return {"id": BOT_ID, "is_bot": True, "first_name": "Movie Bot", "username": self.username,
-                "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": True}
+        return {**BOT_USER, "username": self.username, "can_join_groups": True,
+                "can_read_all_group_messages": False, "supports_inline_queries": True}
 
     async def _api_deleteWebhook(self, params: dict[str, str]) -> bool:
         return True
@@ -204,7 +210,8 @@ class BotApiEmulator:
         if not self._updates and timeout > 0:
             async with self._changed:
                 try:
-                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._updates)), timeout)
+                    ready = self._changed.wait_for(lambda: bool(self._updates) or self._closing)
+                    await asyncio.wait_for(ready, timeout)
                 except TimeoutError:
                     return []
         return self._updates[: int(params.get("limit", 100))]
@@ -213,10 +220,9 @@ class BotApiEmulator:
         self._check_text(params)
         chat_id = int(params["chat_id"])
         message_id = next(self._message_ids)
-        params["_id"] = str(message_id)
         message = {"message_id": message_id, "date": int(time.time()),
                    "chat": self._chats.get(chat_id, {"id": chat_id, "type": "private"}),
-                   "from": {"id": BOT_ID, "is_bot": True, "first_name": "Movie Bot", "username": self.username},
+                   "from": {**BOT_USER, "username": self.username},
                    "text": params["text"]}
         if "reply_markup" in params:
             message["reply_markup"] = json.loads(params["reply_markup"])
@@ -254,7 +260,8 @@ class BotApiEmulator:
                 raise ApiError(400, f"Bad Request: can't parse entities: {problems[0]}")
         elif len(text) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
-        for row in json.loads(params.get("reply_markup", '{"inline_keyboard": []}')).get("inline_keyboard", []):
+        markup = json.loads(params.get("reply_markup", "{}"))
+        for row in markup.get("inline_keyboard", []):
             for button in row:
                 if len(button.get("callback_data", "").encode()) > CALLBACK_DATA_LIMIT:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")

@@ -53,7 +53,7 @@ def telegram_html_problems(text: str) -> list[str]:
                 problems.append(f"tag <{tag}> is not allowed")
             elif match.group("close"):
                 if not stack or stack[-1] != tag:
-                    problems.append(f"</{tag}> does not close {'<' + stack[-1] + '>' if stack else 'anything'}")
+                    problems.append(f"</{tag}> does not close {stack[-1] if stack else 'anything'}")
                 else:
                     stack.pop()
             else:

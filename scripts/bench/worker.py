@@ -1,0 +1,174 @@
+"""One stack, measured inside its own process: `python -m scripts.bench.worker PLAN.json`.
+
+Only the standard library is imported before the stack itself, so start-up is the stack's own. The parent
+sets BENCH_LAUNCH_TS (its time.time() just before spawning this process); start to first answer is taken
+against it. The result is one line `BENCH-RESULT {json}` on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+RESULT_PREFIX = "BENCH-RESULT "
+LAUNCH_ENV = "BENCH_LAUNCH_TS"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (VmHWM; ru_maxrss where /proc is absent)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _Counting:
+    """Wraps our encoder to count the texts that really reach the model (the rest were cache hits)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name: str = inner.name
+        self.dim: int = inner.dim
+        self.texts = 0
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> Any:
+        self.texts += len(texts)
+        return self.inner.encode(texts, batch_size=batch_size)
+
+
+async def _run_ours(plan: dict[str, Any], launched: float) -> dict[str, Any]:
+    from core.bootstrap import build_search_service
+    from core.settings import load_settings
+
+    service = build_search_service(load_settings())
+    counting = _Counting(service.encoder)
+    service.encoder = counting
+    first = await service.search(plan["warmup"])
+    ready_s = time.time() - launched
+    ready_rss = peak_rss_mb()
+
+    latencies: list[float] = []
+    top5: list[list[str]] = []
+    for query in plan["latency_queries"]:
+        started = time.perf_counter()
+        results = await service.search(query)
+        latencies.append((time.perf_counter() - started) * 1000)
+        top5.append([hit.movie.imdb_id for hit in results.hits])
+
+    queue = list(reversed(plan["throughput_queries"]))
+    errors = 0
+
+    async def client() -> None:
+        nonlocal errors
+        while queue:
+            query = queue.pop()
+            try:
+                await service.search(query)
+            except Exception:
+                errors += 1
+
+    encoded_before = counting.texts
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(plan["concurrency"])))
+    wall = time.perf_counter() - started
+    encoded = counting.texts - encoded_before
+    await service.aclose()
+    return _result(first.hits[0].movie.title if first.hits else None, ready_s, ready_rss, latencies, top5,
+                   len(plan["throughput_queries"]), wall, errors,
+                   {"throughput_cache_hits": len(plan["throughput_queries"]) - encoded})
+
+
+def _run_seed(plan: dict[str, Any], launched: float) -> dict[str, Any]:
+    seed = plan["seed"]
+    if Path(seed["model_source"]).is_dir():
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from qdrant_client import QdrantClient
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(seed["model_source"], device="cpu")
+    client = QdrantClient(path=seed["qdrant_path"])
+    collection = seed["collection"]
+
+    def search(query: str) -> list[Any]:
+        vector = model.encode(query, normalize_embeddings=True)
+        return list(client.query_points(collection, query=vector.tolist(), limit=5, with_payload=True).points)
+
+    first = search(plan["warmup"])
+    ready_s = time.time() - launched
+    ready_rss = peak_rss_mb()
+
+    latencies: list[float] = []
+    top5: list[list[str]] = []
+    for query in plan["latency_queries"]:
+        started = time.perf_counter()
+        hits = search(query)
+        latencies.append((time.perf_counter() - started) * 1000)
+        top5.append([str((h.payload or {}).get("imdb_id")) for h in hits])
+
+    errors = 0
+    lock = threading.Lock()
+
+    def guarded(query: str) -> None:
+        nonlocal errors
+        try:
+            search(query)
+        except Exception:  # e.g. a fast tokenizer used from two threads: "Already borrowed"
+            with lock:
+                errors += 1
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=plan["concurrency"]) as pool:
+        list(pool.map(guarded, plan["throughput_queries"]))
+    wall = time.perf_counter() - started
+    client.close()
+    title = (first[0].payload or {}).get("title") if first else None
+    return _result(str(title) if title else None, ready_s, ready_rss, latencies, top5,
+                   len(plan["throughput_queries"]), wall, errors, {})
+
+
+def _result(first_title: str | None, ready_s: float, ready_rss: float, latencies: list[float],
+            top5: list[list[str]], n_throughput: int, wall: float, errors: int,
+            extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "first_answer": first_title,
+        "start_to_first_answer_s": ready_s,
+        "rss_at_first_answer_mb": ready_rss,
+        "peak_rss_mb": peak_rss_mb(),
+        "latencies_ms": latencies,
+        "top5": top5,
+        "throughput_queries": n_throughput,
+        "throughput_wall_s": wall,
+        "throughput_qps": (n_throughput - errors) / wall if wall > 0 else 0.0,
+        "throughput_errors": errors,
+        **extra,
+    }
+
+
+def main(argv: Sequence[str]) -> int:
+    launched = float(os.environ.get(LAUNCH_ENV, "0")) or time.time()
+    plan: dict[str, Any] = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    runners: dict[str, Callable[[], dict[str, Any]]] = {
+        "ours": lambda: asyncio.run(_run_ours(plan, launched)),
+        "seed": lambda: _run_seed(plan, launched),
+    }
+    result = runners[plan["stack"]]()
+    sys.stdout.write(RESULT_PREFIX + json.dumps(result) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
