@@ -1,33 +1,35 @@
-"""Hybrid ranking: fuse dense (meaning) and sparse (words, names) candidates, then read the query's hints.
+"""Hybrid ranking: fuse dense (meaning) and sparse (words, names) scores, then read the query's hints.
 
-Scores are fused by value, not only by rank, so the number shown to users is a calibrated match strength in
-[0, 1] that falls with rank. A person's name or a decade in the query lifts the movies that carry them rather
-than a fixed popularity bias, which would bury little-known films.
+Both signals are normalised within the candidate set before they are mixed: raw cosines of this model sit in
+a narrow band while BM25 is unbounded, so mixing raw values lets one of them decide alone. A person's name or a
+decade in the query lifts the movies that carry them; a small popularity prior breaks near-ties toward films
+people are likelier to mean, kept small because a strong one buries little-known films.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.index.port import Candidate, Retrieved
+from core.index.port import Candidate
 from core.models import Movie
 from core.query_intent import QueryIntent
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
+# The cosine at which this model's best match is a confident one; below it, shown scores shrink.
+CONFIDENT_COSINE = 0.6
+
 
 @dataclass(frozen=True, slots=True)
 class RankingWeights:
-    dense: float = 0.55
-    sparse: float = 0.45
+    dense: float = 0.7
+    sparse: float = 0.3
     name: float = 0.25
-    year: float = 0.15
-    popularity: float = 0.03
-    rrf_k: int = 60
-    rrf: float = 0.0
+    year: float = 0.2
+    popularity: float = 0.08
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,68 +38,34 @@ class Ranked:
     score: float
 
 
-@dataclass
-class _Features:
-    movie: Movie
-    dense: float | None = None
-    sparse: float = 0.0
-    dense_rank: int | None = None
-    sparse_rank: int | None = None
-
-
 class Ranker:
     def __init__(self, weights: RankingWeights | None = None) -> None:
         self.weights = weights or RankingWeights()
 
-    def rank(self, intent: QueryIntent, retrieved: Iterable[Retrieved], limit: int) -> list[Ranked]:
-        features = _collect(retrieved)
-        if not features:
+    def rank(self, intent: QueryIntent, candidates: Sequence[Candidate], limit: int) -> list[Ranked]:
+        if not candidates:
             return []
         w = self.weights
-        dense_scores = [f.dense for f in features.values() if f.dense is not None]
-        dense_floor = min(dense_scores) if dense_scores else 0.0
-        sparse_top = max((f.sparse for f in features.values()), default=0.0) or 1.0
+        low = min(c.dense for c in candidates)
+        best = max(c.dense for c in candidates)
+        spread = (best - low) or 1.0
+        top_sparse = max(c.sparse for c in candidates) or 1.0
         query_words = set(_WORD.findall(intent.text.lower()))
         query_lower = " " + " ".join(_WORD.findall(intent.text.lower())) + " "
-        base_total = w.dense + w.sparse + w.rrf
 
-        ranked: list[Ranked] = []
-        for f in features.values():
-            cosine = f.dense if f.dense is not None else dense_floor
-            score = w.dense * max(0.0, cosine) + w.sparse * (f.sparse / sparse_top)
-            if w.rrf:
-                score += w.rrf * w.rrf_k * (_rrf(f.dense_rank, w.rrf_k) + _rrf(f.sparse_rank, w.rrf_k)) / 2
-            score /= base_total
-            bonus = w.name * _name_match(f.movie, query_words, query_lower)
+        scored: list[tuple[float, Movie]] = []
+        for c in candidates:
+            score = w.dense * (c.dense - low) / spread + w.sparse * c.sparse / top_sparse
+            score += w.name * _name_match(c.movie, query_words, query_lower)
             if intent.year_range is not None:
-                bonus += w.year * _year_match(f.movie.year, intent.year_range)
-            bonus += w.popularity * min(1.0, math.log1p(f.movie.vote_count) / math.log1p(10_000))
-            ranked.append(Ranked(f.movie, score + bonus))
-        ranked.sort(key=lambda r: (-r.score, r.movie.imdb_id))
-        # Shown to users as a match strength: capped at 1 where a name or year pushed a strong match past it.
-        return [Ranked(r.movie, min(1.0, r.score)) for r in ranked[:limit]]
-
-
-def _rrf(rank: int | None, k: int) -> float:
-    return 0.0 if rank is None else 1.0 / (k + rank)
-
-
-def _collect(retrieved: Iterable[Retrieved]) -> dict[str, _Features]:
-    features: dict[str, _Features] = {}
-
-    def entry(c: Candidate) -> _Features:
-        return features.setdefault(c.movie.imdb_id, _Features(c.movie))
-
-    for part in retrieved:
-        for rank, c in enumerate(part.dense, start=1):
-            f = entry(c)
-            f.dense = c.score if f.dense is None else max(f.dense, c.score)
-            f.dense_rank = rank if f.dense_rank is None else min(f.dense_rank, rank)
-        for rank, c in enumerate(part.sparse, start=1):
-            f = entry(c)
-            f.sparse = max(f.sparse, c.score)
-            f.sparse_rank = rank if f.sparse_rank is None else min(f.sparse_rank, rank)
-    return features
+                score += w.year * _year_match(c.movie.year, intent.year_range)
+            score += w.popularity * min(1.0, math.log1p(c.movie.vote_count) / math.log1p(10_000))
+            scored.append((score, c.movie))
+        scored.sort(key=lambda item: (-item[0], item[1].imdb_id))
+        # Shown to users: the fused strength, scaled down when even the best match is far in meaning, so a
+        # query nothing fits does not show confident numbers. One factor per query keeps the order intact.
+        confidence = min(1.0, max(0.0, best) / CONFIDENT_COSINE)
+        return [Ranked(movie, round(min(1.0, score) * confidence, 4)) for score, movie in scored[:limit]]
 
 
 def _name_match(movie: Movie, query_words: set[str], query_lower: str) -> float:

@@ -12,7 +12,7 @@ from core.embedding.batcher import QueryBatcher
 from core.embedding.port import TextEncoder
 from core.index.port import MovieIndex, RetrievalRequest
 from core.models import MovieHit, SearchResults
-from core.query_intent import QueryIntent, parse_intent
+from core.query_intent import parse_intent
 from core.query_text import MAX_RESULTS, clean_query
 from core.ranking import Ranker
 from core.sparse import SparseEncoder
@@ -60,18 +60,12 @@ class SearchService:
 
     def _rank_page(self, text: str, vector: np.ndarray, limit: int, offset: int, started: float) -> SearchResults:
         intent = parse_intent(text)
-        ranked = self.ranker.rank(intent, self.index.retrieve(self._requests(intent, vector)), MAX_RESULTS)
+        request = RetrievalRequest(vector, self.sparse.query(intent.text), self.candidates, intent.year_range)
+        ranked = self.ranker.rank(intent, self.index.retrieve(request), MAX_RESULTS)
         page = ranked[offset : offset + limit]
         hits = tuple(MovieHit(rank=offset + i + 1, movie=r.movie, score=r.score) for i, r in enumerate(page))
         took = (time.perf_counter() - started) * 1000
         return SearchResults(text, hits, took, offset, has_more=offset + limit < len(ranked))
-
-    def _requests(self, intent: QueryIntent, vector: np.ndarray) -> list[RetrievalRequest]:
-        sparse = self.sparse.query(intent.text)
-        requests = [RetrievalRequest(vector, sparse, self.candidates)]
-        if intent.year_range is not None:
-            requests.append(RetrievalRequest(vector, sparse, self.candidates // 2, intent.year_range))
-        return requests
 
     async def aclose(self) -> None:
         if self._batcher is not None:

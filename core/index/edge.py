@@ -6,7 +6,6 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from qdrant_edge import (
@@ -18,6 +17,7 @@ from qdrant_edge import (
     EdgeVectorParams,
     FieldCondition,
     Filter,
+    HasIdCondition,
     Modifier,
     PayloadSchemaType,
     Point,
@@ -38,7 +38,6 @@ from core.index.port import (
     Candidate,
     IndexPoint,
     RetrievalRequest,
-    Retrieved,
     StoredVector,
     point_id,
 )
@@ -85,30 +84,34 @@ class EdgeMovieIndex:
     def open(cls, index_path: Path) -> EdgeMovieIndex:
         return cls(BundleStore(index_path).require_live())
 
-    def retrieve(self, requests: Sequence[RetrievalRequest]) -> list[Retrieved]:
-        batch: list[QueryRequest] = []
-        for req in requests:
-            flt = year_filter(req.year_range)
-            batch.append(QueryRequest(limit=req.limit, query=Query.Nearest(req.dense.tolist(), using=DENSE),
-                                      filter=flt, with_payload=PAYLOAD_FIELDS))
-            sparse = SparseVector(indices=req.sparse.indices, values=req.sparse.values)
-            batch.append(QueryRequest(limit=req.limit, query=Query.Nearest(sparse, using=SPARSE),
-                                      filter=flt, with_payload=PAYLOAD_FIELDS))
-        answers = self._shard.query_batch(QueryBatchRequest(batch))
-        return [
-            Retrieved(dense=_candidates(answers[i]), sparse=_candidates(answers[i + 1]))
-            for i in range(0, len(answers), 2)
-        ]
+    def retrieve(self, request: RetrievalRequest) -> list[Candidate]:
+        dense = Query.Nearest(request.dense.tolist(), using=DENSE)
+        sparse = Query.Nearest(SparseVector(indices=request.sparse.indices, values=request.sparse.values),
+                               using=SPARSE)
+        # Stage 1: ids from each retriever, over everything and (with a year hint) within those years.
+        stage1 = [QueryRequest(limit=request.limit, query=q, with_payload=False) for q in (dense, sparse)]
+        flt = year_filter(request.year_range)
+        if flt is not None:
+            stage1 += [QueryRequest(limit=request.limit // 2, query=q, filter=flt, with_payload=False)
+                       for q in (dense, sparse)]
+        ids = {p.id for answer in self._shard.query_batch(QueryBatchRequest(stage1)) for p in answer}
+        if not ids:
+            return []
+        # Stage 2: both scores for every candidate.
+        only = Filter(must=[HasIdCondition(ids)])
+        by_dense, by_sparse = self._shard.query_batch(QueryBatchRequest([
+            QueryRequest(limit=len(ids), query=dense, filter=only, with_payload=PAYLOAD_FIELDS),
+            QueryRequest(limit=len(ids), query=sparse, filter=only, with_payload=False),
+        ]))
+        lexical = {p.id: float(p.score) for p in by_sparse}
+        return [Candidate(Movie.from_payload(p.payload or {}), float(p.score), lexical.get(p.id, 0.0))
+                for p in by_dense]
 
     def count(self) -> int:
         return int(self._shard.count(CountRequest()))
 
     def close(self) -> None:
         self._shard.close()
-
-
-def _candidates(points: Sequence[Any]) -> list[Candidate]:
-    return [Candidate(Movie.from_payload(p.payload or {}), float(p.score)) for p in points]
 
 
 class EdgeIndexBuilder:

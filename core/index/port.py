@@ -18,10 +18,15 @@ SPARSE = "bm25"
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A movie a retriever proposed, with that retriever's raw score (cosine for dense, BM25 for sparse)."""
+    """A movie either retriever proposed, scored by both: cosine (dense) and BM25 (sparse, 0 if no word matches).
+
+    Scoring every candidate in both spaces matters: a film the dense side ranks first but whose words fall
+    just outside the sparse top-N would otherwise count as a lexical zero and sink.
+    """
 
     movie: Movie
-    score: float
+    dense: float
+    sparse: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +50,12 @@ class StoredVector:
 
 @dataclass(frozen=True, slots=True)
 class RetrievalRequest:
+    """Top `limit` by each retriever; with `year_range`, also the top within those years (a soft hint)."""
+
     dense: np.ndarray
     sparse: SparseVec
     limit: int
     year_range: tuple[int, int] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Retrieved:
-    dense: list[Candidate]
-    sparse: list[Candidate]
 
 
 class MovieIndex(Protocol):
@@ -62,7 +63,7 @@ class MovieIndex(Protocol):
 
     manifest: IndexManifest
 
-    def retrieve(self, requests: Sequence[RetrievalRequest]) -> list[Retrieved]: ...
+    def retrieve(self, request: RetrievalRequest) -> list[Candidate]: ...
 
     def close(self) -> None: ...
 

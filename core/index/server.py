@@ -23,7 +23,6 @@ from core.index.port import (
     Candidate,
     IndexPoint,
     RetrievalRequest,
-    Retrieved,
     StoredVector,
     point_id,
 )
@@ -82,35 +81,37 @@ class ServerMovieIndex:
             )
         self.manifest = IndexManifest.from_json(metadata[MANIFEST_KEY])
 
-    def retrieve(self, requests: Sequence[RetrievalRequest]) -> list[Retrieved]:
+    def retrieve(self, request: RetrievalRequest) -> list[Candidate]:
+        """The same two stages as the embedded index, so both backends rank identically."""
         from qdrant_client import models
 
-        batch = []
-        for req in requests:
-            flt = None
-            if req.year_range is not None:
-                flt = models.Filter(must=[models.FieldCondition(
-                    key="year", range=models.Range(gte=req.year_range[0], lte=req.year_range[1]))])
-            sparse = models.SparseVector(indices=req.sparse.indices, values=req.sparse.values)
-            batch.append(models.QueryRequest(query=req.dense.tolist(), using=DENSE, limit=req.limit,
-                                             filter=flt, with_payload=PAYLOAD_FIELDS))
-            batch.append(models.QueryRequest(query=sparse, using=SPARSE, limit=req.limit,
-                                             filter=flt, with_payload=PAYLOAD_FIELDS))
+        dense = request.dense.tolist()
+        sparse = models.SparseVector(indices=request.sparse.indices, values=request.sparse.values)
+        stage1 = [models.QueryRequest(query=q, using=u, limit=request.limit, with_payload=False)
+                  for q, u in ((dense, DENSE), (sparse, SPARSE))]
+        if request.year_range is not None:
+            low, high = request.year_range
+            flt = models.Filter(must=[models.FieldCondition(key="year", range=models.Range(gte=low, lte=high))])
+            stage1 += [models.QueryRequest(query=q, using=u, limit=request.limit // 2, filter=flt, with_payload=False)
+                       for q, u in ((dense, DENSE), (sparse, SPARSE))]
         try:
-            answers = self.client.query_batch_points(self.alias, batch)
+            ids = {p.id for answer in self.client.query_batch_points(self.alias, stage1) for p in answer.points}
+            if not ids:
+                return []
+            only = models.Filter(must=[models.HasIdCondition(has_id=list(ids))])
+            by_dense, by_sparse = self.client.query_batch_points(self.alias, [
+                models.QueryRequest(query=dense, using=DENSE, limit=len(ids), filter=only,
+                                    with_payload=PAYLOAD_FIELDS),
+                models.QueryRequest(query=sparse, using=SPARSE, limit=len(ids), filter=only, with_payload=False),
+            ])
         except Exception as exc:
             raise _unreachable(exc) from exc
-        return [
-            Retrieved(dense=_candidates(answers[i].points), sparse=_candidates(answers[i + 1].points))
-            for i in range(0, len(answers), 2)
-        ]
+        lexical = {p.id: float(p.score) for p in by_sparse.points}
+        return [Candidate(Movie.from_payload(p.payload or {}), float(p.score), lexical.get(p.id, 0.0))
+                for p in by_dense.points]
 
     def close(self) -> None:
         self.client.close()
-
-
-def _candidates(points: Sequence[Any]) -> list[Candidate]:
-    return [Candidate(Movie.from_payload(p.payload or {}), float(p.score)) for p in points]
 
 
 class ServerIndexBuilder:

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
 from scripts.bench.queries import CatalogEntry
 
@@ -41,7 +42,13 @@ def read_catalog(index_path: Path, page: int = SCROLL_PAGE) -> tuple[list[Catalo
     from core.index.edge import SHARD_DIR
 
     live = BundleStore(index_path).require_live()
-    shard = EdgeShard.load(str(live / SHARD_DIR))
+    try:
+        shard = EdgeShard.load(str(live / SHARD_DIR))
+    except Exception as exc:  # the Rust side raises plain exceptions
+        raise IndexUnavailable(
+            f"Cannot open the index at {index_path} ({exc}). An index opens in one process at a time: stop "
+            "the bot or other process using it, then run the bench again."
+        ) from exc
     entries: list[CatalogEntry] = []
     payloads: list[dict[str, object]] = []
     try:

@@ -17,7 +17,7 @@ from core.bootstrap import build_search_service
 from core.errors import IndexMismatch, IndexUnavailable
 from core.index.bundle import BundleStore
 from core.ingest import IngestReport, run_ingest
-from tests.core.conftest import FIXTURE_CSV, MARTIAN_QUERY, settings_for
+from tests.conftest import FIXTURE_CSV, MARTIAN_QUERY, settings_for
 
 pytestmark = pytest.mark.slow
 

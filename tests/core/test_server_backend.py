@@ -11,7 +11,7 @@ from core.bootstrap import build_search_service, open_query_encoder
 from core.index.server import ServerMovieIndex
 from core.ingest import IngestReport, run_ingest
 from core.search_service import SearchService
-from tests.core.conftest import MARTIAN_QUERY, settings_for
+from tests.conftest import MARTIAN_QUERY, settings_for
 
 pytestmark = pytest.mark.slow
 

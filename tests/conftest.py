@@ -11,7 +11,7 @@ import pytest
 from core.ingest import IngestReport, run_ingest
 from core.settings import Settings, load_settings
 
-FIXTURE_CSV = Path(__file__).parents[1] / "data" / "movies_fixture.csv"
+FIXTURE_CSV = Path(__file__).parent / "data" / "movies_fixture.csv"
 MARTIAN_QUERY = "NASA tried to rescue an astronaut stranded on Mars."
 
 
