@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -12,7 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qdrant_edge import EdgeShard
+
 from core.errors import MovieBotError
+from core.index.bundle import BundleStore
+from core.index.edge import SHARD_DIR
 from core.settings import Settings
 from scripts.bench.measure import OURS_ROOTS, SEED_ROOTS, closure_size
 from scripts.bench.queries import WARMUP_QUERY, build_query_list, generate_queries, load_dev_queries
@@ -42,8 +47,14 @@ def run_bench(settings: Settings, *, as_json: bool = False, queries: int = 600) 
     if queries < 1:
         sys.stderr.write("--queries must be at least 1.\n")
         return 2
+    with tempfile.TemporaryDirectory(prefix="movie-bot-bench-") as tmp:
+        return _bench(settings, as_json, queries, Path(tmp))
+
+
+def _bench(settings: Settings, as_json: bool, queries: int, tmp: Path) -> int:
     index_path = settings.index_path
-    entries, payloads = read_catalog(index_path)
+    served_path, copy_note = _readable_index(index_path, tmp)
+    entries, payloads = read_catalog(served_path)
     dev_file = next((p for p in DEV_QUERY_FILES if p.is_file()), None)
     dev = load_dev_queries(dev_file) if dev_file else []
     latency_queries = build_query_list([q for q, _ in dev], entries, queries)
@@ -61,25 +72,43 @@ def run_bench(settings: Settings, *, as_json: bool = False, queries: int = 600) 
         "throughput_queries": throughput_queries, "concurrency": CONCURRENCY,
     }
     env = {
-        "INDEX_PATH": str(index_path), "EMBEDDING_MODEL": settings.embedding_model,
+        "INDEX_PATH": str(served_path), "EMBEDDING_MODEL": settings.embedding_model,
         "QUERY_ENCODER": settings.query_encoder,
     }
-    with tempfile.TemporaryDirectory(prefix="movie-bot-bench-") as tmp:
-        ours_raw = _run_worker("ours", plan, Path(tmp), env)
-        seed_raw = _run_worker("seed", plan, Path(tmp), env, seed_index)
+    ours_raw = _run_worker("ours", plan, tmp, env)
+    seed_raw = _run_worker("seed", plan, tmp, env, seed_index)
 
     _progress("summing installed sizes")
     ours_size, seed_size = closure_size(OURS_ROOTS), closure_size(SEED_ROOTS)
     ours = _figures(ours_raw, latency_queries, relevant, ours_size.total, ours_size.largest())
     seed = _figures(seed_raw, latency_queries, relevant, seed_size.total, seed_size.largest())
+    notes = _notes(ours_raw, ours, seed, ours_size.missing, seed_size.missing, len(latency_queries), settings)
+    if copy_note:
+        notes.append(copy_note)
     report = BenchReport(len(entries), len(latency_queries), n_dev, len(throughput_queries), CONCURRENCY,
-                         ours, seed, _notes(ours_raw, seed_raw, ours, seed, ours_size.missing,
-                                            seed_size.missing, len(latency_queries), settings))
+                         ours, seed, notes)
     if as_json:
         sys.stdout.write(json.dumps(to_json(report)) + "\n")
     else:
         sys.stdout.write(format_table(report) + "\n")
     return 0
+
+
+def _readable_index(index_path: Path, tmp: Path) -> tuple[Path, str | None]:
+    """The index to bench: `index_path`, or a private copy of its live bundle when another process (a bot)
+    holds it open, since an Edge shard opens in one process at a time."""
+    try:
+        shard = EdgeShard.load(str(BundleStore(index_path).require_live() / SHARD_DIR))
+    except MovieBotError:
+        raise
+    except Exception:
+        live = BundleStore(index_path).require_live()
+        copy = tmp / "index"
+        _progress(f"{index_path} is open in another process; benchmarking a private copy of it")
+        shutil.copytree(live, copy)
+        return copy, f"{index_path} was open in another process: both stacks read a private copy of it"
+    shard.close()
+    return index_path, None
 
 
 def _run_worker(stack: str, plan: dict[str, Any], tmp: Path, env: dict[str, str],
@@ -137,8 +166,8 @@ def _largest(figures: StackFigures) -> str:
     return ", ".join(f"{name} {size:.0f}" for name, size in figures.largest_installed)
 
 
-def _notes(ours_raw: dict[str, Any], seed_raw: dict[str, Any], ours: StackFigures, seed: StackFigures,
-           ours_missing: list[str], seed_missing: list[str], n_latency: int, settings: Settings) -> list[str]:
+def _notes(ours_raw: dict[str, Any], ours: StackFigures, seed: StackFigures, ours_missing: list[str],
+           seed_missing: list[str], n_latency: int, settings: Settings) -> list[str]:
     torch_version = _version("torch")
     notes = [
         "each stack ran in its own process; start to first answer is from the parent spawning it to the "
