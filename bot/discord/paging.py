@@ -85,6 +85,8 @@ class ResultsPager(discord.ui.View):
         await report_failure(interaction, error)
 
     async def _show(self, interaction: discord.Interaction, offset: int) -> None:
+        # Acknowledge the click before searching: a slow search must not outlast Discord's 3-second window.
+        await interaction.response.defer()
         results = await self._search.search(self._query, limit=self._page_size, offset=offset)
         self._offset = results.offset
         self._enable_for(results)
@@ -93,7 +95,7 @@ class ResultsPager(discord.ui.View):
             return await interaction.edit_original_response(view=view)
 
         self._edit = edit
-        await interaction.response.edit_message(embed=render_results(results), view=self)
+        await interaction.edit_original_response(embed=render_results(results), view=self)
 
     def _enable_for(self, results: SearchResults) -> None:
         self.previous_page.disabled = results.offset <= 0

@@ -17,6 +17,8 @@ from telegram.ext import BaseRateLimiter
 logger = logging.getLogger(__name__)
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
+# A typing indicator is not worth waiting out a flood limit for: the search and its reply would wait too.
+NOT_RETRIED = frozenset({"sendChatAction"})
 
 
 def retry_delay(error: RetryAfter) -> float:
@@ -26,7 +28,10 @@ def retry_delay(error: RetryAfter) -> float:
 
 
 class RetryOnFlood(BaseRateLimiter[None]):
-    """Retry a request after the delay Telegram asks for, a few times, unless the wait is unreasonable."""
+    """Retry a request after the delay Telegram asks for, a few times, unless the wait is unreasonable.
+
+    Requests in `NOT_RETRIED` fail at once instead; their callers treat them as optional.
+    """
 
     def __init__(self, max_retries: int = 3, max_delay: float = 60.0) -> None:
         self.max_retries = max_retries
@@ -53,7 +58,7 @@ class RetryOnFlood(BaseRateLimiter[None]):
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
                 delay = retry_delay(error)
-                if attempt >= self.max_retries or delay > self.max_delay:
+                if endpoint in NOT_RETRIED or attempt >= self.max_retries or delay > self.max_delay:
                     raise
                 attempt += 1
                 logger.warning("Flood limit on %s: retrying in %.1f s (attempt %d)", endpoint, delay, attempt)

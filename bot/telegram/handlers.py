@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from telegram import InlineQueryResultsButton, Message, Update
+from telegram import CallbackQuery, InlineQueryResultsButton, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, InlineQueryHandler, MessageHandler
@@ -91,6 +91,14 @@ async def on_private_text(update: Update, context: Context) -> None:
         await _search_and_reply(message, context, message.text)
 
 
+async def _answer(query: CallbackQuery, text: str | None = None) -> None:
+    """Stop the client's spinner. A press too old to answer (the bot was down or busy) is still handled."""
+    try:
+        await query.answer(text)
+    except BadRequest as error:
+        logger.info("Could not answer a button press: %s", error.message)
+
+
 async def on_more(update: Update, context: Context) -> None:
     """Page in place; the query is answered before searching so the client's spinner stops at once."""
     query = update.callback_query
@@ -104,9 +112,9 @@ async def on_more(update: Update, context: Context) -> None:
         or not isinstance(message, Message)
         or (saved := context.bot_data.pages.get(page.key, message.chat.id)) is None
     ):
-        await query.answer(EXPIRED_BUTTON)
+        await _answer(query, EXPIRED_BUTTON)
         return
-    await query.answer()
+    await _answer(query)
     try:
         search = context.bot_data.require_search()
         results = await search.search(saved.query, limit=PAGE_SIZE, offset=page.offset)

@@ -43,10 +43,12 @@ class FakeDiscord:
     def __init__(self) -> None:
         self.calls: list[RecordedCall] = []
         self.messages: dict[str, dict[str, Any]] = {}
+        self._originals: dict[str, str] = {}  # interaction token -> id of its `@original` message
         self.identified = asyncio.Event()
         self.resumed = asyncio.Event()
         self._recorded = asyncio.Event()
         self.reject_token = False
+        self._rate_limited: list[tuple[str, str, float]] = []
         self.connections = 0
         self.identify_payload: dict[str, Any] | None = None
         self._ids = itertools.count(5000)
@@ -86,10 +88,16 @@ class FakeDiscord:
                 await self._recorded.wait()
         return self.calls_to(method, fragment)
 
+    def rate_limit_once(self, method: str, fragment: str, retry_after: float) -> None:
+        """Answer the next matching REST call with 429, as Discord itself does (so with a `Via` header)."""
+        self._rate_limited.append((method, fragment, retry_after))
+
     # -- gateway --------------------------------------------------------------------------------------------
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         assert self._socket is not None, "the bot has not connected to the gateway"
+        if event == "INTERACTION_CREATE" and "message" in data:  # a click's original is the clicked message
+            self._originals[data["token"]] = data["message"]["id"]
         await self._socket.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
 
     async def drop_connection(self) -> None:
@@ -135,6 +143,13 @@ class FakeDiscord:
         route = (request.method, *parts)
         if self.reject_token:
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
+        for limit in self._rate_limited:
+            method, fragment, retry_after = limit
+            if request.method == method and fragment in path:
+                self._rate_limited.remove(limit)
+                # Without `Via`, discord.py takes a 429 for a Cloudflare ban and gives up.
+                return _json({"message": "You are being rate limited.", "retry_after": retry_after,
+                              "global": False}, status=429, headers={"Via": "1.1 google"})
         match route:
             case ("GET", "users", "@me"):
                 return _json(BOT_USER)
@@ -157,10 +172,16 @@ class FakeDiscord:
                 ])
             case ("POST", "interactions", interaction_id, _, "callback"):
                 return _json({"interaction": {"id": interaction_id, "type": body["type"]}})
-            case ("POST", "webhooks", _, _):
+            case ("POST", "webhooks", _, token):
                 message = self._store_message(self.next_id(), body)
+                # After a deferral the first followup takes the place of the "thinking…" original.
+                self._originals.setdefault(token, message["id"])
                 return _json(message)
-            case ("PATCH", "webhooks", _, _, "messages", message_id):
+            case ("PATCH", "webhooks", _, token, "messages", message_id):
+                if message_id == "@original":
+                    if token not in self._originals:
+                        return _json({"message": "Unknown Message", "code": 10008}, status=404)
+                    message_id = self._originals[token]
                 message = self._store_message(message_id, {**self.messages.get(message_id, {}), **body})
                 return _json(message)
         return _json({"message": "Unknown route in the fake", "code": 0}, status=404)
@@ -179,6 +200,6 @@ class FakeDiscord:
         return message
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
-    headers = {"Content-Type": "application/json"}
-    return web.Response(status=status, body=json.dumps(data).encode(), headers=headers)
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=json.dumps(data).encode(),
+                        headers={"Content-Type": "application/json", **(headers or {})})

@@ -12,7 +12,7 @@ from bot.telegram.app import build_application, run_telegram
 from bot.telegram.context import TelegramApp
 from core.settings import load_settings
 from tests.fakes import FakeMovieSearch
-from tests.telegram.emulator import BotApiEmulator
+from tests.telegram.emulator import WAIT_SECONDS, BotApiEmulator
 
 TOKEN = "123456:TEST-secret-token-value"
 
@@ -24,6 +24,11 @@ class RunningBot:
     application: TelegramApp
     stop: asyncio.Event
     task: asyncio.Task[None]
+
+    async def settled(self) -> None:
+        """Wait until every update fetched so far is fully handled, the error handler included."""
+        async with asyncio.timeout(WAIT_SECONDS):
+            await self.application.update_queue.join()  # PTB marks an update done after its error handler
 
     async def shut_down(self) -> None:
         self.stop.set()

@@ -66,6 +66,7 @@ class BotApiEmulator:
         self._chats: dict[int, dict[str, Any]] = {}
         self._sent: dict[tuple[int, int], dict[str, Any]] = {}
         self._floods: dict[str, int] = {}
+        self._rejections: dict[str, str] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -122,6 +123,10 @@ class BotApiEmulator:
         """The next call to `method` gets 429 Too Many Requests with this retry_after."""
         self._floods[method] = retry_after
 
+    def reject_once(self, method: str, description: str) -> None:
+        """The next call to `method` gets 400 Bad Request with this description."""
+        self._rejections[method] = description
+
     # What the test checks.
 
     def mark(self) -> int:
@@ -175,6 +180,9 @@ class BotApiEmulator:
             return 429, {"ok": False, "error_code": 429,
                          "description": f"Too Many Requests: retry after {retry_after}",
                          "parameters": {"retry_after": retry_after}}
+        if method in self._rejections:
+            description = self._rejections.pop(method)
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not emulated"}

@@ -10,6 +10,7 @@ import pytest
 
 from bot.telegram.app import build_application, run_telegram
 from bot.telegram.handlers import EXPIRED_BUTTON, SORRY
+from bot.telegram.paging import PageStore
 from bot.telegram.render import BACK_LABEL, MORE_LABEL
 from core.errors import ConfigError, IndexUnavailable
 from core.models import Movie
@@ -85,8 +86,8 @@ async def test_double_press_is_harmless(bot: RunningBot) -> None:
     await bot.emulator.wait_for("editMessageText", after=mark)
     bot.emulator.press_button(first.result, more)  # same page again: Telegram says "not modified"
     await bot.emulator.wait_for("editMessageText", after=mark, status=400)
-    sentinel = await search_in_private(bot, "/help")
-    assert bot.emulator.successful("sendMessage", after=mark) == [sentinel]  # no apology: nothing failed
+    await bot.settled()
+    assert not bot.emulator.successful("sendMessage", after=mark)  # no apology: nothing failed
 
 
 @pytest.mark.parametrize("forge", ["garbage", "", "more:AAAAAAAA:5", "more:{key}:999", "more:{key}:-5",
@@ -104,9 +105,25 @@ async def test_stale_forged_or_malformed_buttons_get_a_polite_answer(bot: Runnin
 
     answer = await bot.emulator.wait_for("answerCallbackQuery", after=mark)
     assert answer.params["text"] == EXPIRED_BUTTON
-    await search_in_private(bot, "/help")  # the bot is still alive and answered nothing else
-    assert not bot.emulator.successful("editMessageText", after=mark)
-    assert len(bot.emulator.successful("sendMessage", after=mark)) == 1
+    await bot.settled()
+    sent = [c for c in bot.emulator.calls[mark:] if c.method != "getUpdates"]
+    assert sent == [answer] and bot.search.calls == [("astronaut stranded on Mars", 5, 0)]  # nothing else
+    await search_in_private(bot, "/help")  # and the bot is still alive
+
+
+@pytest.mark.parametrize("pages", [True, False], ids=["saved-query", "expired"])
+async def test_a_press_too_old_to_answer_is_still_handled_without_an_apology(bot: RunningBot, pages: bool) -> None:
+    first = await search_in_private(bot)
+    if not pages:
+        bot.application.bot_data.pages = PageStore()  # as after a restart
+    bot.emulator.reject_once("answerCallbackQuery", "query is too old and response timeout expired")
+    mark = bot.emulator.mark()
+    bot.emulator.press_button(first.result, buttons(first)[MORE_LABEL])
+
+    await bot.emulator.wait_for("answerCallbackQuery", after=mark, status=400)
+    await bot.settled()
+    assert len(bot.emulator.successful("editMessageText", after=mark)) == (1 if pages else 0)
+    assert not bot.emulator.successful("sendMessage", after=mark)  # no apology
 
 
 async def test_group_commands_for_this_bot_work_and_the_rest_is_ignored(bot: RunningBot) -> None:
@@ -189,6 +206,18 @@ async def test_flood_limit_delays_the_reply_instead_of_losing_it(bot: RunningBot
     assert "<b>The Martian</b>" in reply.params["text"]
     statuses = [c.status for c in bot.emulator.calls[mark:] if c.method == "sendMessage"]
     assert statuses == [429, 200]
+
+
+@pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
+async def test_a_flood_limited_typing_indicator_does_not_hold_up_the_search(bot: RunningBot) -> None:
+    bot.emulator.flood_once("sendChatAction", retry_after=30)  # under the limiter's max_delay
+    mark = bot.emulator.mark()
+    reply = await search_in_private(bot)
+    assert "<b>The Martian</b>" in reply.params["text"]
+    before_reply = bot.emulator.calls[mark:bot.emulator.calls.index(reply)]
+    assert [c.status for c in before_reply if c.method == "sendChatAction"] == [429]
+    await search_in_private(bot, "/help")  # the skipped indicator was no error: no apology was sent
+    assert not any(c.params.get("text") == SORRY for c in bot.emulator.calls[mark:])
 
 
 async def test_errors_users_can_act_on_are_shown_as_is(bot: RunningBot) -> None:

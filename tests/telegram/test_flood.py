@@ -1,4 +1,5 @@
-"""The flood limiter retries after Telegram's delay, and gives up when asked to wait too often or too long."""
+"""The flood limiter retries after Telegram's delay, and gives up when asked to wait too often or too long,
+or at once for a mere typing indicator."""
 
 from __future__ import annotations
 
@@ -45,4 +46,11 @@ async def test_does_not_wait_unreasonably_long() -> None:
     endpoint = FloodedEndpoint(floods=1, retry_after=3600)
     with pytest.raises(RetryAfter):
         await RetryOnFlood(max_delay=60).process_request(endpoint, (), {}, "sendMessage", {}, None)
+    assert endpoint.calls == 1
+
+
+async def test_a_typing_indicator_is_never_waited_for() -> None:
+    endpoint = FloodedEndpoint(floods=1, retry_after=1)
+    with pytest.raises(RetryAfter):
+        await RetryOnFlood().process_request(endpoint, (), {}, "sendChatAction", {}, None)
     assert endpoint.calls == 1

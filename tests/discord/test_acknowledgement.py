@@ -1,0 +1,120 @@
+"""Discord's 3-second rule and rate limits: every interaction is acknowledged before the search returns,
+however long it takes, and a 429 delays an answer without losing it.
+
+A search "slower than 3 seconds" is one held on a gate the test opens, so nothing here depends on timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.discord.paging import NEXT_ID, NOT_YOURS
+from core.models import SearchResults
+from tests.discord.conftest import EXTRA_MOVIES, RunningBot, StartBot
+from tests.discord.payloads import STRANGER, button_press, movie_command
+from tests.fakes import SAMPLE_MOVIES, FakeMovieSearch
+
+DEFERRED_WITH_THINKING = 5
+DEFERRED_UPDATE = 6
+EPHEMERAL = 64
+WAIT_SECONDS = 10.0  # a guard against hanging tests, not a speed requirement
+
+
+class GatedSearch(FakeMovieSearch):
+    """Every search waits until `gate` is set; `started` counts the searches that have begun."""
+
+    def __init__(self) -> None:
+        super().__init__(SAMPLE_MOVIES + EXTRA_MOVIES)
+        self.gate = asyncio.Event()
+        self.started = 0
+        self._progress = asyncio.Event()
+
+    async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
+        self.started += 1
+        self._progress.set()
+        await self.gate.wait()
+        return await super().search(query, limit=limit, offset=offset)
+
+    async def wait_started(self, count: int) -> None:
+        async with asyncio.timeout(WAIT_SECONDS):
+            while self.started < count:
+                self._progress.clear()
+                await self._progress.wait()
+
+
+async def test_a_search_slower_than_three_seconds_is_deferred_before_it_returns(start_bot: StartBot) -> None:
+    slow = GatedSearch()
+    bot = await start_bot(movies=slow)
+    payload = movie_command("astronaut stranded on Mars")
+    await bot.fake.dispatch("INTERACTION_CREATE", payload)
+
+    [callback] = await bot.fake.wait_for_call("POST", f"/interactions/{payload['id']}/")
+    await slow.wait_started(1)
+    assert callback.body["type"] == DEFERRED_WITH_THINKING
+    assert not bot.fake.calls_to("POST", f"/webhooks/1000/{payload['token']}")  # search still running
+
+    slow.gate.set()
+    [followup] = await bot.fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}")
+    assert "The Martian" in followup.body["embeds"][0]["description"]
+
+
+async def test_a_slow_page_click_is_deferred_before_the_search_returns(start_bot: StartBot) -> None:
+    slow = GatedSearch()
+    slow.gate.set()
+    bot = await start_bot(movies=slow)
+    message = await _results_message(bot, movie_command("astronauts in orbit", results=3))
+
+    slow.gate.clear()
+    press = button_press(message, NEXT_ID)
+    await bot.fake.dispatch("INTERACTION_CREATE", press)
+    [callback] = await bot.fake.wait_for_call("POST", f"/interactions/{press['id']}/")
+    await slow.wait_started(2)
+    assert callback.body["type"] == DEFERRED_UPDATE
+    assert not bot.fake.calls_to("PATCH", press["token"])
+
+    slow.gate.set()
+    [edit] = await bot.fake.wait_for_call("PATCH", f"/webhooks/1000/{press['token']}/messages/@original")
+    assert edit.body["embeds"][0]["description"].startswith("**4. ")
+
+
+async def test_a_rate_limited_followup_is_retried_not_lost(start_bot: StartBot) -> None:
+    bot = await start_bot()
+    payload = movie_command("astronaut stranded on Mars")
+    bot.fake.rate_limit_once("POST", f"/webhooks/1000/{payload['token']}", retry_after=0.05)
+    await bot.fake.dispatch("INTERACTION_CREATE", payload)
+
+    limited, retried = await bot.fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}", count=2)
+    assert retried.body == limited.body
+    assert "The Martian" in retried.body["embeds"][0]["description"]
+    assert any(m["embeds"] == retried.body["embeds"] for m in bot.fake.messages.values())
+
+
+async def test_each_askers_buttons_page_only_their_own_results(start_bot: StartBot) -> None:
+    """Every pager uses the same custom ids, so clicks must be routed by message, and checked by owner."""
+    bot = await start_bot()
+    mine = await _results_message(bot, movie_command("lunar mission troubles", results=2))
+    theirs = await _results_message(bot, movie_command("astronauts in orbit", results=2, user=STRANGER))
+
+    press = button_press(theirs, NEXT_ID, user=STRANGER)
+    await bot.fake.dispatch("INTERACTION_CREATE", press)
+    [edit] = await bot.fake.wait_for_call("PATCH", f"/webhooks/1000/{press['token']}/messages/@original")
+    assert "astronauts in orbit" in edit.body["embeds"][0]["title"]
+    assert bot.fake.messages[theirs["id"]]["embeds"] == edit.body["embeds"]
+    assert bot.fake.messages[mine["id"]]["embeds"] == mine["embeds"]
+
+    press = button_press(mine, NEXT_ID, user=STRANGER)  # the stranger clicks the asker's message
+    await bot.fake.dispatch("INTERACTION_CREATE", press)
+    [refusal] = await bot.fake.wait_for_call("POST", f"/interactions/{press['id']}/")
+    assert refusal.body["type"] == 4 and refusal.body["data"]["flags"] == EPHEMERAL
+    assert refusal.body["data"]["content"] == NOT_YOURS
+    assert bot.fake.messages[mine["id"]]["embeds"] == mine["embeds"]
+
+
+async def _results_message(bot: RunningBot, payload: dict[str, Any]) -> dict[str, Any]:
+    """Ask, and return the followup message carrying the paging buttons."""
+    await bot.fake.dispatch("INTERACTION_CREATE", payload)
+    [post] = await bot.fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}")
+    [message] = [m for m in bot.fake.messages.values() if m["embeds"] == post.body["embeds"]]
+    assert message["components"], "expected paging buttons"
+    return message

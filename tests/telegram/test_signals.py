@@ -1,0 +1,46 @@
+"""`movie-bot serve` with TELEGRAM_TOKEN set: SIGINT or SIGTERM stops the bot cleanly, with exit code 0.
+
+Runs serve's real loop in this process with the fake search in place of the index, so both signals can be
+checked quickly; tests/test_serve.py covers SIGTERM on a real process with the real index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import pytest
+
+from bot import serve
+from core.settings import load_settings
+from tests.fakes import FakeMovieSearch
+from tests.telegram.conftest import TOKEN
+from tests.telegram.emulator import WAIT_SECONDS, BotApiEmulator
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+async def test_a_stop_signal_ends_serve_with_exit_code_0(
+    emulator: BotApiEmulator, monkeypatch: pytest.MonkeyPatch, signum: signal.Signals
+) -> None:
+    search = FakeMovieSearch()
+    monkeypatch.setattr(serve, "build_search_service", lambda settings: search)
+    settings = load_settings(TELEGRAM_TOKEN=TOKEN, TELEGRAM_BASE_URL=emulator.base_url, DISCORD_TOKEN="")
+    stop = asyncio.Event()  # serve's own stop event, set by its signal handlers
+    running = asyncio.create_task(serve.run_adapters(settings, stop))
+    try:
+        mark = emulator.mark()
+        await emulator.wait_for("deleteWebhook")  # polling is about to start
+        emulator.send_text("/movie astronaut stranded on Mars")
+        await emulator.wait_for("sendMessage", after=mark)
+        # Without serve's handler the signal would end the test run, so check it is there first.
+        assert signal.getsignal(signum) not in (signal.SIG_DFL, signal.default_int_handler)
+        os.kill(os.getpid(), signum)
+        async with asyncio.timeout(WAIT_SECONDS):
+            code = await running
+    finally:
+        stop.set()  # when a check failed: shut down instead of leaving the bot running
+        async with asyncio.timeout(WAIT_SECONDS):
+            await asyncio.wait({running})
+    assert code == 0
+    assert search.closed
