@@ -1,40 +1,55 @@
 """Hybrid ranking: fuse dense (meaning) and sparse (words, names) scores, then read the query's hints.
 
 Both signals are normalised within the candidate set before they are mixed: raw cosines of this model sit in
-a narrow band while BM25 is unbounded, so mixing raw values lets one of them decide alone. A person's name or a
-decade in the query lifts the movies that carry them; a small popularity prior breaks near-ties toward films
-people are likelier to mean, kept small because a strong one buries little-known films.
+a narrow band while BM25 is unbounded, so mixing raw values lets one of them decide alone. The dense side is
+scaled to [0, 1] between the weakest and the best candidate; the sparse side as a z-score, so a film whose
+words stand out from the rest gains, while a flat lexical field (common words only) moves nobody.
+
+A person's name, a decade or a title in the query lifts the movies that carry them. A popularity prior
+(log of the vote count) reflects that people describe the films they have seen: on the development set it
+lifted well-known films' MRR@10 from 0.75 to 0.85 at a cost of 0.005 for little-known ones, as long as it
+stays below the weight of meaning (weights chosen on both halves of the set together, see eval/README.md).
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
 
 from core.index.port import Candidate
-from core.models import Movie
 from core.query_intent import QueryIntent
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 # The cosine at which this model's best match is a confident one; below it, shown scores shrink.
 CONFIDENT_COSINE = 0.6
+# Fused scores map to shown scores as 1 - exp(-fused / SCORE_SCALE): a strong plot match shows about 0.8.
+SCORE_SCALE = 0.6
+POPULAR_VOTES = 10_000
+# A title counts as asked for when it is at least this share of the query's words: people who know the
+# title type little else, while descriptions contain everyday phrases that are titles too ("family business").
+TITLE_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
 class RankingWeights:
-    dense: float = 0.7
-    sparse: float = 0.3
+    dense: float = 0.5
+    sparse: float = 0.2
     name: float = 0.25
-    year: float = 0.2
-    popularity: float = 0.08
+    year: float = 0.3
+    popularity: float = 0.35
+    title: float = 0.6
 
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    movie: Movie
+    imdb_id: str
     score: float
 
 
@@ -46,41 +61,60 @@ class Ranker:
         if not candidates:
             return []
         w = self.weights
-        low = min(c.dense for c in candidates)
-        best = max(c.dense for c in candidates)
-        spread = (best - low) or 1.0
-        top_sparse = max(c.sparse for c in candidates) or 1.0
-        query_words = set(_WORD.findall(intent.text.lower()))
-        query_lower = " " + " ".join(_WORD.findall(intent.text.lower())) + " "
+        dense = np.fromiter((c.dense for c in candidates), dtype=np.float64, count=len(candidates))
+        sparse = np.fromiter((c.sparse for c in candidates), dtype=np.float64, count=len(candidates))
+        spread = float(dense.max() - dense.min()) or 1.0
+        deviation = float(sparse.std()) or 1.0
+        fused = w.dense * (dense - dense.min()) / spread
+        fused += w.sparse * (sparse - sparse.mean()) / (3 * deviation)
 
-        scored: list[tuple[float, Movie]] = []
-        for c in candidates:
-            score = w.dense * (c.dense - low) / spread + w.sparse * c.sparse / top_sparse
-            score += w.name * _name_match(c.movie, query_words, query_lower)
+        query_words = tuple(_folded_words(intent.text))
+        query_set = frozenset(query_words)
+        query_line = f" {' '.join(query_words)} "
+        for i, c in enumerate(candidates):
+            bonus = w.name * _name_match(c.people, query_set, query_line)
+            bonus += w.title * _title_match(c.title, query_words, query_line)
             if intent.year_range is not None:
-                score += w.year * _year_match(c.movie.year, intent.year_range)
-            score += w.popularity * min(1.0, math.log1p(c.movie.vote_count) / math.log1p(10_000))
-            scored.append((score, c.movie))
-        scored.sort(key=lambda item: (-item[0], item[1].imdb_id))
+                bonus += w.year * _year_match(c.year, intent.year_range)
+            bonus += w.popularity * min(1.0, math.log1p(c.vote_count) / math.log1p(POPULAR_VOTES))
+            fused[i] += bonus
+        order = sorted(range(len(candidates)), key=lambda i: (-fused[i], candidates[i].imdb_id))[:limit]
         # Shown to users: the fused strength, scaled down when even the best match is far in meaning, so a
         # query nothing fits does not show confident numbers. One factor per query keeps the order intact.
-        confidence = min(1.0, max(0.0, best) / CONFIDENT_COSINE)
-        return [Ranked(movie, round(min(1.0, score) * confidence, 4)) for score, movie in scored[:limit]]
+        confidence = min(1.0, max(0.0, float(dense.max())) / CONFIDENT_COSINE)
+        return [
+            Ranked(candidates[i].imdb_id, round(confidence * (1.0 - math.exp(-max(0.0, fused[i]) / SCORE_SCALE)), 4))
+            for i in order
+        ]
 
 
-def _name_match(movie: Movie, query_words: set[str], query_lower: str) -> float:
+@lru_cache(maxsize=65_536)
+def _folded_words(text: str) -> tuple[str, ...]:
+    """Lower-case words with accents removed, so `Française` and `francaise` compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return tuple(_WORD.findall("".join(ch for ch in decomposed if not unicodedata.combining(ch))))
+
+
+def _name_match(people: Sequence[str], query_words: frozenset[str], query_line: str) -> float:
     """1 for a full cast or director name in the query, 0.6 for a distinctive surname alone."""
     best = 0.0
-    for name in (*movie.directors, *movie.cast):
-        tokens = _WORD.findall(name.lower())
-        if not tokens:
+    for name in people:
+        tokens = _folded_words(name)
+        if not tokens or tokens[-1] not in query_words:
             continue
-        if len(tokens) > 1 and f" {' '.join(tokens)} " in query_lower:
+        if len(tokens) > 1 and f" {' '.join(tokens)} " in query_line:
             return 1.0
-        surname = tokens[-1]
-        if len(surname) >= 4 and surname in query_words:
+        if len(tokens[-1]) >= 4:
             best = 0.6
     return best
+
+
+def _title_match(title: str, query_words: tuple[str, ...], query_line: str) -> float:
+    """1 when the query is mostly this whole title, else 0."""
+    tokens = _folded_words(title)
+    if not tokens or len(tokens) < TITLE_SHARE * len(query_words):
+        return 0.0
+    return 1.0 if f" {' '.join(tokens)} " in query_line else 0.0
 
 
 def _year_match(year: int | None, year_range: tuple[int, int]) -> float:

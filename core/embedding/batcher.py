@@ -26,6 +26,9 @@ class BatcherClosed(RuntimeError):
 class QueryBatcher:
     """Collects queries for up to `max_wait_ms` (or until `max_batch` wait) and encodes them in one call.
 
+    The default wait is 0: a lone query is encoded at once (a fixed wait would add to every idle query's
+    latency), and under load batches form by themselves from the queries that arrive while the encoder runs.
+
     Encoding runs in one dedicated worker thread, so calls never overlap and never block the event loop.
     A cancelled caller simply drops out of its batch; a failing encode fails only the callers in that batch.
     Repeated query strings are answered from a small LRU cache (`cache_size` entries, 0 to disable).
@@ -33,7 +36,7 @@ class QueryBatcher:
     """
 
     def __init__(
-        self, encoder: TextEncoder, max_batch: int = 32, max_wait_ms: float = 2.0, cache_size: int = 256
+        self, encoder: TextEncoder, max_batch: int = 32, max_wait_ms: float = 0.0, cache_size: int = 256
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -86,7 +89,7 @@ class QueryBatcher:
         while True:
             batch = [await queue.get()]
             if queue.qsize() < self._max_batch - 1:
-                await asyncio.sleep(self._max_wait)  # let queries arriving right now join this batch
+                await asyncio.sleep(self._max_wait)  # let queries arriving right now (this loop tick) join
             while len(batch) < self._max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
             await self._process(batch)

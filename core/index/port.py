@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -16,6 +16,13 @@ DENSE = "dense"
 SPARSE = "bm25"
 
 
+# What ranking reads of every candidate. Kept small: reading payloads is most of a search's cost in the
+# index, so the full record (overview, genres) is fetched only for the page that is shown.
+RANKING_FIELDS = ["imdb_id", "title", "year", "director", "cast", "vote_count"]
+# Everything a result shows.
+RESULT_FIELDS = ["imdb_id", "title", "year", "overview", "genres", "director", "cast", "vote_count", "popularity"]
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A movie either retriever proposed, scored by both: cosine (dense) and BM25 (sparse, 0 if no word matches).
@@ -24,9 +31,26 @@ class Candidate:
     just outside the sparse top-N would otherwise count as a lexical zero and sink.
     """
 
-    movie: Movie
+    imdb_id: str
+    title: str
+    year: int | None
+    vote_count: int
+    people: tuple[str, ...]  # directors, then cast
     dense: float
     sparse: float
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], dense: float, sparse: float) -> Candidate:
+        year = payload.get("year")
+        return cls(
+            imdb_id=str(payload["imdb_id"]),
+            title=str(payload.get("title", "")),
+            year=int(year) if year is not None else None,
+            vote_count=int(payload.get("vote_count", 0)),
+            people=(*payload.get("director", ()), *payload.get("cast", ())),
+            dense=dense,
+            sparse=sparse,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +89,10 @@ class MovieIndex(Protocol):
 
     def retrieve(self, request: RetrievalRequest) -> list[Candidate]: ...
 
+    def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
+        """Full records of `imdb_ids`, in that order; ids the index does not hold are left out."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -85,3 +113,9 @@ def point_id(imdb_id: str) -> str:
     import uuid
 
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://www.imdb.com/title/{imdb_id}/"))
+
+
+def in_order(imdb_ids: Sequence[str], movies: Iterable[Movie]) -> list[Movie]:
+    """`movies` sorted as `imdb_ids` asks (backends return records in their own order)."""
+    by_id = {m.imdb_id: m for m in movies}
+    return [by_id[i] for i in imdb_ids if i in by_id]

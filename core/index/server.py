@@ -19,11 +19,14 @@ from core.index.bundle import BundleStore
 from core.index.manifest import IndexManifest
 from core.index.port import (
     DENSE,
+    RANKING_FIELDS,
+    RESULT_FIELDS,
     SPARSE,
     Candidate,
     IndexPoint,
     RetrievalRequest,
     StoredVector,
+    in_order,
     point_id,
 )
 from core.models import Movie
@@ -35,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PAYLOAD_FIELDS = ["imdb_id", "title", "year", "overview", "genres", "director", "cast", "vote_count", "popularity"]
 UPSERT_BATCH = 256
 MANIFEST_KEY = "movie_bot_manifest"
 
@@ -101,14 +103,21 @@ class ServerMovieIndex:
             only = models.Filter(must=[models.HasIdCondition(has_id=list(ids))])
             by_dense, by_sparse = self.client.query_batch_points(self.alias, [
                 models.QueryRequest(query=dense, using=DENSE, limit=len(ids), filter=only,
-                                    with_payload=PAYLOAD_FIELDS),
+                                    with_payload=RANKING_FIELDS),
                 models.QueryRequest(query=sparse, using=SPARSE, limit=len(ids), filter=only, with_payload=False),
             ])
         except Exception as exc:
             raise _unreachable(exc) from exc
         lexical = {p.id: float(p.score) for p in by_sparse.points}
-        return [Candidate(Movie.from_payload(p.payload or {}), float(p.score), lexical.get(p.id, 0.0))
+        return [Candidate.from_payload(p.payload or {}, float(p.score), lexical.get(p.id, 0.0))
                 for p in by_dense.points]
+
+    def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
+        try:
+            records = self.client.retrieve(self.alias, [point_id(i) for i in imdb_ids], with_payload=RESULT_FIELDS)
+        except Exception as exc:
+            raise _unreachable(exc) from exc
+        return in_order(imdb_ids, (Movie.from_payload(r.payload or {}) for r in records))
 
     def close(self) -> None:
         self.client.close()

@@ -49,3 +49,22 @@ def test_server_and_embedded_backends_rank_the_same(built: tuple[Path, IngestRep
     now = {c.name for c in client.get_collections().collections}
     assert len(now) == 1 and now != old
     assert ServerMovieIndex(client, "movies").manifest.points == report.catalog.kept
+
+
+def test_both_backends_fetch_full_records_in_the_order_asked(built: tuple[Path, IngestReport],
+                                                            tmp_path: Path) -> None:
+    root, _ = built
+    client = QdrantClient(":memory:")
+    run_ingest(settings_for(tmp_path / "index"), progress=False, client=client)
+    edge = build_search_service(settings_for(root / "index")).index
+    server = ServerMovieIndex(client, "movies")
+    try:
+        wanted = ["tt3659388", "tt9999999", "tt0900387"]  # The Martian, an unknown id, Suite Française
+        for index in (edge, server):
+            movies = index.movies(wanted)
+            assert [m.imdb_id for m in movies] == ["tt3659388", "tt0900387"]
+            assert movies[1].title == "Suite Française"
+            assert movies[0].overview.startswith("During a manned mission to Mars")
+            assert "Drama" in movies[0].genres
+    finally:
+        edge.close()
