@@ -1,4 +1,4 @@
-"""Run code in a fresh interpreter and report which heavy modules it imported."""
+"""Run code in a fresh interpreter and report which heavy (ingest-only) modules it imported."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("torch", "transformers", "sentence_transformers")
+# `tokenizers` drags in huggingface_hub and more (about 38 MB installed): ingest only, like torch.
+HEAVY = ("torch", "transformers", "sentence_transformers", "tokenizers", "huggingface_hub")
 
 
 def heavy_modules_after(code: str) -> list[str]:
