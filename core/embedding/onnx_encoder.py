@@ -1,4 +1,5 @@
-"""Query encoder on ONNX Runtime and `tokenizers` only: the serving path never imports torch or transformers.
+"""Query encoder on ONNX Runtime and a pure-Python WordPiece tokenizer (`core.embedding.wordpiece`, which
+reads the exported tokenizer.json): the serving path never imports torch, transformers or `tokenizers`.
 
 It reproduces sentence-transformers' all-MiniLM-L6-v2 pipeline: WordPiece tokens truncated at the model's
 max_seq_length (256, not the 128 baked into the hub's tokenizer.json), padded only to the longest text of a
@@ -19,6 +20,7 @@ from numpy.typing import NDArray
 
 from core.embedding.port import Vectors
 from core.embedding.threads import available_cpus
+from core.embedding.wordpiece import Encoding, WordPieceTokenizer
 from core.errors import IndexUnavailable
 
 logger = logging.getLogger(__name__)
@@ -83,12 +85,12 @@ class OnnxEncoder:
         max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
     ) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         directory = Path(model_dir)
         try:
             manifest = EncoderManifest.read(directory)
-            tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
+            # Truncation at the model's limit, whatever the file says; no padding (batches pad themselves).
+            tokenizer = WordPieceTokenizer.from_file(directory / TOKENIZER_FILE, max_length=manifest.max_seq_length)
             threads = intra_op_threads or min(DEFAULT_MAX_THREADS, available_cpus())
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
@@ -101,16 +103,13 @@ class OnnxEncoder:
             session = ort.InferenceSession(
                 str(directory / MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
             )
-        except Exception as exc:  # onnxruntime and tokenizers raise their own types
+        except Exception as exc:  # onnxruntime raises its own types; an unsupported tokenizer, ValueError
             logger.error("Cannot load the ONNX query encoder from %s: %s", directory, exc)
             raise IndexUnavailable(
                 "The search index is incomplete: its query model is missing or unreadable. "
                 "Rebuild it with `movie-bot ingest`."
             ) from exc
 
-        # Set at load time too, whatever the file says: truncation at the model's limit, no fixed padding.
-        tokenizer.enable_truncation(max_length=manifest.max_seq_length)
-        tokenizer.no_padding()
         self._tokenizer = tokenizer
         self._session = session
         self._input_names = frozenset(i.name for i in session.get_inputs())
@@ -129,7 +128,7 @@ class OnnxEncoder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        encodings = self._tokenizer.encode_batch(texts)
         # Batches of similar length waste little compute on padding; results go back in input order.
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         chunk: list[int] = []
@@ -143,7 +142,7 @@ class OnnxEncoder:
         out[chunk] = self._run([encodings[j] for j in chunk])
         return out
 
-    def _run(self, encodings: Sequence[Any]) -> Vectors:
+    def _run(self, encodings: Sequence[Encoding]) -> Vectors:
         """Pad one batch to its longest member, run the model, and pool."""
         length = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), length), self._pad_id, dtype=np.int64)
