@@ -1,4 +1,9 @@
-"""What a query says besides the plot: a year or a decade people remember. Names are matched in ranking."""
+"""What a query says besides the plot: a year or a decade people remember. Names are matched in ranking.
+
+The plot is what the dense model compares. Years and framing ("90s movie where") are said about the film,
+not in it: left in, they pull the query toward overviews that mention films or dates. Taking them out of the
+dense side alone (the lexical side keeps the whole query) lifted MRR@10 on both halves of the development set.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +19,33 @@ _SHORT_DECADE = re.compile(r"(?<![\w])'?([0-9]0)'?s\b")
 _WORD_DECADE = re.compile(r"\b(" + "|".join(_DECADE_WORDS) + r")\b")
 _YEAR = re.compile(r"\b(19[0-9]{2}|20[0-2][0-9])\b")
 _PART = re.compile(r"\b(early|mid|late)[\s-]*$")
+_TIME_PHRASE = re.compile(
+    r"\b(?:(?:early|mid|late)[\s-]*)?(?:(?:19|20)[0-9]0'?s|'?[0-9]0'?s|(?:19|20)[0-9]{2}|"
+    + "|".join(_DECADE_WORDS) + r")\b",
+    re.IGNORECASE,
+)
+_FRAME = re.compile(
+    r"\b(?:(?:that|this|the|a|an|one of those|some|old)\s+)?(?:movie|film|flick|one)s?\s+"
+    r"(?:where|about|with|in which|that|when)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class QueryIntent:
     text: str
     year_range: tuple[int, int] | None = None
+    plot: str = ""
+
+    @property
+    def dense_text(self) -> str:
+        """What the dense model encodes: the plot, or the whole text when nothing but framing was said."""
+        return self.plot or self.text
 
 
 def parse_intent(text: str) -> QueryIntent:
-    return QueryIntent(text=text, year_range=_year_range(text))
+    plot = " ".join(_FRAME.sub(" ", _TIME_PHRASE.sub(" ", text)).split()).strip(" ,;:-")
+    return QueryIntent(text=text, year_range=_year_range(text), plot=plot)
 
 
 def _year_range(text: str) -> tuple[int, int] | None:

@@ -12,7 +12,7 @@ from core.embedding.batcher import QueryBatcher
 from core.embedding.port import TextEncoder
 from core.index.port import MovieIndex, RetrievalRequest
 from core.models import MovieHit, SearchResults
-from core.query_intent import parse_intent
+from core.query_intent import QueryIntent, parse_intent
 from core.query_text import MAX_RESULTS, clean_query
 from core.ranking import Ranker
 from core.sparse import SparseEncoder
@@ -44,23 +44,24 @@ class SearchService:
 
     async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         started = time.perf_counter()
-        text = clean_query(query)
+        intent = parse_intent(clean_query(query))
         limit, offset = _clamp(limit, offset)
         if self._batcher is None:
             self._batcher = QueryBatcher(self.encoder)
-        vector = await self._batcher.encode(text)
-        return await asyncio.to_thread(self._rank_page, text, vector, limit, offset, started)
+        vector = await self._batcher.encode(intent.dense_text)
+        return await asyncio.to_thread(self._rank_page, intent, vector, limit, offset, started)
 
     def search_sync(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         """The same path for callers without an event loop (CLI, eval, bench)."""
         started = time.perf_counter()
-        text = clean_query(query)
+        intent = parse_intent(clean_query(query))
         limit, offset = _clamp(limit, offset)
-        vector = self.encoder.encode([text])[0]
-        return self._rank_page(text, vector, limit, offset, started)
+        vector = self.encoder.encode([intent.dense_text])[0]
+        return self._rank_page(intent, vector, limit, offset, started)
 
-    def _rank_page(self, text: str, vector: np.ndarray, limit: int, offset: int, started: float) -> SearchResults:
-        intent = parse_intent(text)
+    def _rank_page(
+        self, intent: QueryIntent, vector: np.ndarray, limit: int, offset: int, started: float
+    ) -> SearchResults:
         request = RetrievalRequest(vector, self.sparse.query(intent.text), self.candidates, intent.year_range)
         ranked = self.ranker.rank(intent, self.index.retrieve(request), MAX_RESULTS)
         page = ranked[offset : offset + limit]
@@ -71,7 +72,7 @@ class SearchService:
             if r.imdb_id in movies
         )
         took = (time.perf_counter() - started) * 1000
-        return SearchResults(text, hits, took, offset, has_more=offset + limit < len(ranked))
+        return SearchResults(intent.text, hits, took, offset, has_more=offset + limit < len(ranked))
 
     async def aclose(self) -> None:
         if self._batcher is not None:

@@ -42,3 +42,25 @@ def test_exactly_the_limit_is_accepted() -> None:
 )
 def test_years_and_decades_are_understood(query: str, expected: tuple[int, int] | None) -> None:
     assert parse_intent(query).year_range == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "plot"),
+    [
+        ("late 90s teen horror where the popular kids are robots", "teen horror where the popular kids are robots"),
+        ("1997 movie where a rich girl falls for a poor artist", "a rich girl falls for a poor artist"),
+        ("an 80s film about a time machine", "a time machine"),
+        ("something from the Nineties with dinosaurs", "something from the with dinosaurs"),
+        ("NASA tried to rescue an astronaut stranded on Mars.", "NASA tried to rescue an astronaut stranded on Mars."),
+        ("300 spartans fight at a pass", "300 spartans fight at a pass"),
+    ],
+)
+def test_the_dense_side_sees_the_plot_without_years_or_framing(query: str, plot: str) -> None:
+    intent = parse_intent(query)
+    assert intent.dense_text == plot
+    assert intent.text == query  # the lexical side and the reply keep every word
+
+
+def test_a_query_that_is_only_framing_is_encoded_whole() -> None:
+    assert parse_intent("that 1994 movie").dense_text == "that movie"
+    assert parse_intent("90s").dense_text == "90s"
