@@ -41,16 +41,22 @@ class Candidate:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any], dense: float, sparse: float) -> Candidate:
-        year = payload.get("year")
-        return cls(
-            imdb_id=str(payload["imdb_id"]),
-            title=str(payload.get("title", "")),
-            year=int(year) if year is not None else None,
-            vote_count=int(payload.get("vote_count", 0)),
-            people=(*payload.get("director", ()), *payload.get("cast", ())),
-            dense=dense,
-            sparse=sparse,
-        )
+        return cls(*ranking_facts(payload), dense=dense, sparse=sparse)
+
+
+# The fields of a Candidate that do not depend on the query, in order: imdb_id, title, year, vote_count, people.
+RankingFacts = tuple[str, str, int | None, int, tuple[str, ...]]
+
+
+def ranking_facts(payload: dict[str, Any]) -> RankingFacts:
+    year = payload.get("year")
+    return (
+        str(payload["imdb_id"]),
+        str(payload.get("title", "")),
+        int(year) if year is not None else None,
+        int(payload.get("vote_count", 0)),
+        (*payload.get("director", ()), *payload.get("cast", ())),
+    )
 
 
 @dataclass(frozen=True, slots=True)
