@@ -197,6 +197,15 @@ def _same_model(manifest: IndexManifest, model_name: str) -> bool:
     return True
 
 
+def _current_format(encoder_dir: Path) -> bool:
+    from core.embedding.onnx_encoder import MANIFEST_FORMAT, EncoderManifest
+
+    try:
+        return EncoderManifest.read(encoder_dir).format == MANIFEST_FORMAT
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def _describe_source(settings: Settings) -> str:
     return "qdrant-server" if settings.qdrant_url else "qdrant-edge"
 
@@ -225,14 +234,17 @@ def _prepare_query_encoder(
     target = build_dir / ENCODER_DIR
     if same_model and live is not None and live_manifest is not None and live_manifest.encoder_files:
         source = live / ENCODER_DIR
-        if all(
+        if not _current_format(source):
+            log.info("the live bundle's query encoder is of an older export format; exporting again")
+        elif all(
             (source / name).is_file() and sha256_file(source / name) == digest
             for name, digest in live_manifest.encoder_files.items()
         ):
             shutil.copytree(source, target)
             report.encoder = "reused (checksums verified)"
             return dict(live_manifest.encoder_files)
-        log.warning("the live bundle's encoder files do not match their checksums; exporting again")
+        else:
+            log.warning("the live bundle's encoder files do not match their checksums; exporting again")
 
     from core.embedding.onnx_encoder import OnnxEncoder
     from core.embedding.onnx_export import export_onnx, verify_parity

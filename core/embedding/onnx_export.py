@@ -2,6 +2,11 @@
 
 Ingest runs this: it owns torch anyway, and the exported files go into the index bundle so that the query
 model always matches the one that built the vectors.
+
+The traced graph (about 600 plain ops) is fused offline by ONNX Runtime's transformer optimizer into one
+EmbedLayerNormalization, then per layer an Attention, a BiasGelu and two SkipLayerNormalization ops (fp32,
+exact math: parity stays at cosine 0.9999999). Serving then loads an already-fused graph. The weights go to
+`model.onnx.data` next to `model.onnx`, which ONNX Runtime memory-maps instead of copying (see `OnnxEncoder`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from core.embedding.onnx_encoder import MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE, EncoderManifest
+from core.embedding.onnx_encoder import (
+    MANIFEST_FILE,
+    MODEL_DATA_FILE,
+    MODEL_FILE,
+    TOKENIZER_FILE,
+    EncoderManifest,
+)
 from core.embedding.port import TextEncoder, Vectors
 from core.embedding.st_encoder import SentenceTransformerEncoder
 
@@ -27,6 +38,7 @@ ONNX_OPSET = 17
 MIN_PARITY_COSINE = 0.9999
 TOP_K = 5
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_TRACED_FILE = "model.traced.onnx"  # torch's unfused graph, deleted once fused into MODEL_FILE
 
 SearchFn = Callable[[Vectors], Sequence[str]]
 """Ranks the catalog for one query vector (shape (dim,)) and returns ids, best first."""
@@ -60,7 +72,8 @@ class ParityReport:
 
 
 def export_onnx(st_model_name: str, out_dir: str | Path) -> OnnxArtifacts:
-    """Write `model.onnx` (fp32, dynamic batch and sequence), `tokenizer.json`, `encoder.json` to `out_dir`.
+    """Write `model.onnx` (fused graph, fp32, dynamic batch and sequence) with its weights in
+    `model.onnx.data`, `tokenizer.json` and `encoder.json` to `out_dir`.
 
     fp32 on purpose: int8 dynamic quantization moves vectors too far (mean cosine about 0.955).
     """
@@ -88,30 +101,34 @@ def export_onnx(st_model_name: str, out_dir: str | Path) -> OnnxArtifacts:
         for attr in ("ids", "attention_mask", "type_ids")
     )
     axes = {name: {0: "batch", 1: "sequence"} for name in (*_INPUTS, "last_hidden_state")}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=torch.jit.TracerWarning)  # type: ignore[attr-defined]
-        warnings.simplefilter("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", message="Exporting aten::index", category=UserWarning)
-        torch.onnx.export(
-            wrapper,
-            example,
-            str(out / MODEL_FILE),
-            input_names=list(_INPUTS),
-            output_names=["last_hidden_state"],
-            dynamic_axes=axes,
-            opset_version=ONNX_OPSET,
-            do_constant_folding=True,
-            dynamo=False,
-        )
-    import onnx
+    traced = out / _TRACED_FILE
+    config = bert.config
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=torch.jit.TracerWarning)  # type: ignore[attr-defined]
+            warnings.simplefilter("ignore", category=DeprecationWarning)
+            warnings.filterwarnings("ignore", message="Exporting aten::index", category=UserWarning)
+            torch.onnx.export(
+                wrapper,
+                example,
+                str(traced),
+                input_names=list(_INPUTS),
+                output_names=["last_hidden_state"],
+                dynamic_axes=axes,
+                opset_version=ONNX_OPSET,
+                do_constant_folding=True,
+                dynamo=False,
+            )
+        _fuse_and_save(traced, out, config.num_attention_heads, config.hidden_size, config.num_hidden_layers)
+    finally:
+        traced.unlink(missing_ok=True)
 
-    onnx.checker.check_model(str(out / MODEL_FILE))
-
-    sha = {name: _sha256(out / name) for name in (MODEL_FILE, TOKENIZER_FILE)}
+    sha = {name: _sha256(out / name) for name in (MODEL_FILE, MODEL_DATA_FILE, TOKENIZER_FILE)}
     manifest = EncoderManifest(st_model_name, st.dim, st.max_seq_length, sha)
     manifest_text = json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n"
     (out / MANIFEST_FILE).write_text(manifest_text, encoding="utf-8")
-    logger.info("Exported %s to %s (%.1f MB)", st_model_name, out, (out / MODEL_FILE).stat().st_size / 1e6)
+    size = sum((out / name).stat().st_size for name in (MODEL_FILE, MODEL_DATA_FILE))
+    logger.info("Exported %s to %s (%.1f MB)", st_model_name, out, size / 1e6)
     return OnnxArtifacts(out, st_model_name, st.dim, st.max_seq_length, sha)
 
 
@@ -164,6 +181,34 @@ def _last_hidden_state_module(bert: Any) -> Any:
             ).last_hidden_state
 
     return LastHiddenState(bert)
+
+
+def _fuse_and_save(traced: Path, out: Path, num_heads: int, hidden_size: int, num_layers: int) -> None:
+    """Fuse the traced BERT graph with ONNX Runtime's transformer optimizer and save it with external weights.
+
+    opt_level=0 runs only the optimizer's own graph fusions, not ONNX Runtime's session-level rewrites, so the
+    saved graph has no CPU-specific layout and loads on any machine. Measured on 2 shared cores, 23-token
+    queries: a single query encodes 2-5% faster (best run 4.56 vs 4.79 ms) than the traced graph with all of ONNX
+    Runtime's session optimizations, and the session builds in 90 instead of 113 ms (21 ms with the weights
+    memory-mapped from the data file). Batches of 64 run about as fast either way.
+    """
+    import onnx
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimized = optimize_model(
+        str(traced), model_type="bert", num_heads=num_heads, hidden_size=hidden_size, opt_level=0, use_gpu=False
+    )
+    fused = optimized.get_fused_operator_statistics()
+    if fused.get("Attention", 0) != num_layers or fused.get("EmbedLayerNormalization", 0) != 1:
+        # Still correct (parity is checked after export), only slower: worth a look after a library upgrade.
+        logger.warning("The ONNX graph was only partly fused: %s", fused)
+    model_path = out / MODEL_FILE
+    # Sorts the nodes, declares the com.microsoft opset of the fused ops, replaces any old data file, and
+    # names the data file after the model: `model.onnx.data`.
+    optimized.save_model_to_file(str(model_path), use_external_data_format=True, all_tensors_to_one_file=True)
+    if not (out / MODEL_DATA_FILE).is_file():
+        raise RuntimeError(f"ONNX export wrote no {MODEL_DATA_FILE} next to {model_path}")
+    onnx.checker.check_model(str(model_path))
 
 
 def _serving_tokenizer(backend: Any, max_seq_length: int) -> Any:

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from core.bootstrap import build_search_service
+from core.embedding.onnx_encoder import MANIFEST_FILE, MANIFEST_FORMAT, EncoderManifest
 from core.errors import IndexMismatch, IndexUnavailable
-from core.index.bundle import BundleStore
-from core.ingest import IngestReport, run_ingest
+from core.index.bundle import ENCODER_DIR, BundleStore
+from core.index.manifest import IndexManifest
+from core.ingest import IngestReport, run_ingest, sha256_file
 from tests.conftest import FIXTURE_CSV, MARTIAN_QUERY, settings_for
 
 pytestmark = pytest.mark.slow
@@ -82,6 +86,19 @@ def test_rerun_on_same_data_embeds_nothing(index_copy: Path) -> None:
     assert report.unchanged == report.catalog.kept
     assert report.encoder.startswith("reused")
     assert top_ids(index_copy, MARTIAN_QUERY) == before
+
+
+def test_an_encoder_of_an_older_export_format_is_exported_again(index_copy: Path) -> None:
+    live = BundleStore(index_copy).require_live()
+    manifest_path = live / ENCODER_DIR / MANIFEST_FILE
+    manifest_path.write_text(json.dumps(json.loads(manifest_path.read_text()) | {"format": 1}))
+    bundle = IndexManifest.read(live)  # checksums still right, so only the format can ask for a new export
+    replace(bundle, encoder_files=bundle.encoder_files | {MANIFEST_FILE: sha256_file(manifest_path)}).write(live)
+    report = run_ingest(settings_for(index_copy), progress=False)
+    assert report.embedded == 0
+    assert report.encoder == "exported and verified"
+    encoder_dir = BundleStore(index_copy).require_live() / ENCODER_DIR
+    assert EncoderManifest.read(encoder_dir).format == MANIFEST_FORMAT
 
 
 def test_changed_rows_are_reembedded_and_removed_rows_deleted(index_copy: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import shutil
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from tokenizers import Tokenizer
 
 from core.embedding.batcher import QueryBatcher
-from core.embedding.onnx_encoder import MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE, OnnxEncoder
+from core.embedding.onnx_encoder import MANIFEST_FILE, MODEL_DATA_FILE, MODEL_FILE, TOKENIZER_FILE, OnnxEncoder
 from core.embedding.onnx_export import MIN_PARITY_COSINE, verify_parity
 from core.embedding.port import Vectors
 from core.embedding.st_encoder import SentenceTransformerEncoder
@@ -30,11 +31,28 @@ def test_export_writes_model_tokenizer_and_manifest_with_checksums(onnx_dir: Pat
     assert manifest["model_name"] == DEFAULT_MODEL
     assert manifest["dim"] == 384
     assert manifest["max_seq_length"] == 256
-    for name in (MODEL_FILE, TOKENIZER_FILE):
+    for name in (MODEL_FILE, MODEL_DATA_FILE, TOKENIZER_FILE):
         assert manifest["sha256"][name] == hashlib.sha256((onnx_dir / name).read_bytes()).hexdigest()
     tokenizer = json.loads((onnx_dir / TOKENIZER_FILE).read_text())
     assert tokenizer["truncation"]["max_length"] == 256
     assert tokenizer["padding"] is None
+
+
+def test_export_saves_a_fused_graph_with_external_weights(onnx_dir: Path) -> None:
+    import onnx
+
+    model = onnx.load(str(onnx_dir / MODEL_FILE), load_external_data=False)
+    ops = Counter(node.op_type for node in model.graph.node)
+    assert ops["EmbedLayerNormalization"] == 1
+    assert ops["Attention"] == 6
+    assert ops["SkipLayerNormalization"] == 12
+    # Every large weight lives in the data file, which ONNX Runtime memory-maps instead of copying.
+    assert all(
+        t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer if len(t.dims) == 2
+    )
+    assert (onnx_dir / MODEL_FILE).stat().st_size < 1_000_000
+    assert (onnx_dir / MODEL_DATA_FILE).stat().st_size > 80_000_000
+    assert not list(onnx_dir.glob("*.traced.onnx"))
 
 
 def test_long_texts_are_long_enough_to_expose_128_token_truncation(onnx_dir: Path) -> None:
@@ -59,7 +77,8 @@ def test_parity_check_catches_truncation_at_128_tokens(
     onnx_dir: Path, st_encoder: SentenceTransformerEncoder, tmp_path: Path
 ) -> None:
     # The same model, but truncating at the hub tokenizer's 128: long texts must fail parity.
-    (tmp_path / MODEL_FILE).symlink_to(onnx_dir / MODEL_FILE)
+    for name in (MODEL_FILE, MODEL_DATA_FILE):
+        (tmp_path / name).symlink_to(onnx_dir / name)
     shutil.copy(onnx_dir / TOKENIZER_FILE, tmp_path / TOKENIZER_FILE)
     manifest = json.loads((onnx_dir / MANIFEST_FILE).read_text())
     (tmp_path / MANIFEST_FILE).write_text(json.dumps({**manifest, "max_seq_length": 128}))
