@@ -20,8 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
-
 from core.index.port import Candidate
 from core.query_intent import QueryIntent
 
@@ -32,6 +30,7 @@ CONFIDENT_COSINE = 0.6
 # Fused scores map to shown scores as 1 - exp(-fused / SCORE_SCALE): a strong plot match shows about 0.8.
 SCORE_SCALE = 0.6
 POPULAR_VOTES = 10_000
+_LOG_POPULAR = math.log1p(POPULAR_VOTES)
 # A title counts as asked for when it is at least this share of the query's words: people who know the
 # title type little else, while descriptions contain everyday phrases that are titles too ("family business").
 TITLE_SHARE = 0.5
@@ -61,36 +60,44 @@ class Ranker:
         if not candidates:
             return []
         w = self.weights
-        dense = np.fromiter((c.dense for c in candidates), dtype=np.float64, count=len(candidates))
-        sparse = np.fromiter((c.sparse for c in candidates), dtype=np.float64, count=len(candidates))
-        spread = float(dense.max() - dense.min()) or 1.0
-        deviation = float(sparse.std()) or 1.0
-        fused = w.dense * (dense - dense.min()) / spread
-        fused += w.sparse * (sparse - sparse.mean()) / (3 * deviation)
+        dense = [c.dense for c in candidates]
+        sparse = [c.sparse for c in candidates]
+        low, best = min(dense), max(dense)
+        spread = (best - low) or 1.0
+        mean = math.fsum(sparse) / len(sparse)
+        deviation = math.sqrt(math.fsum((s - mean) ** 2 for s in sparse) / len(sparse)) or 1.0
 
-        query_words = tuple(_folded_words(intent.text))
+        query_words = _folded_words(intent.text)
         query_set = frozenset(query_words)
         query_line = f" {' '.join(query_words)} "
-        for i, c in enumerate(candidates):
-            bonus = w.name * _name_match(c.people, query_set, query_line)
-            bonus += w.title * _title_match(c.title, query_words, query_line)
+        fused: list[float] = []
+        for c in candidates:
+            score = w.dense * (c.dense - low) / spread + w.sparse * (c.sparse - mean) / (3 * deviation)
+            score += w.name * _name_match(c.people, query_set, query_line)
+            score += w.title * _title_match(c.title, query_words, query_line)
             if intent.year_range is not None:
-                bonus += w.year * _year_match(c.year, intent.year_range)
-            bonus += w.popularity * min(1.0, math.log1p(c.vote_count) / math.log1p(POPULAR_VOTES))
-            fused[i] += bonus
+                score += w.year * _year_match(c.year, intent.year_range)
+            score += w.popularity * _popularity(c.vote_count)
+            fused.append(score)
         order = sorted(range(len(candidates)), key=lambda i: (-fused[i], candidates[i].imdb_id))[:limit]
         # Shown to users: the fused strength, scaled down when even the best match is far in meaning, so a
         # query nothing fits does not show confident numbers. One factor per query keeps the order intact.
-        confidence = min(1.0, max(0.0, float(dense.max())) / CONFIDENT_COSINE)
+        confidence = min(1.0, max(0.0, best) / CONFIDENT_COSINE)
         return [
             Ranked(candidates[i].imdb_id, round(confidence * (1.0 - math.exp(-max(0.0, fused[i]) / SCORE_SCALE)), 4))
             for i in order
         ]
 
 
+def _popularity(votes: int) -> float:
+    return min(1.0, math.log1p(votes) / _LOG_POPULAR)
+
+
 @lru_cache(maxsize=65_536)
 def _folded_words(text: str) -> tuple[str, ...]:
     """Lower-case words with accents removed, so `Française` and `francaise` compare equal."""
+    if text.isascii():
+        return tuple(_WORD.findall(text.lower()))
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return tuple(_WORD.findall("".join(ch for ch in decomposed if not unicodedata.combining(ch))))
 

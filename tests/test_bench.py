@@ -29,7 +29,7 @@ from scripts.bench.queries import (
 from scripts.bench.report import METRICS, BenchReport, StackFigures, advantage, format_table, to_json
 from scripts.bench.runner import DEV_QUERY_FILES, recall_at_5
 from scripts.bench.seed_index import catalog_key, read_catalog
-from scripts.bench.worker import peak_rss_mb
+from scripts.bench.worker import anon_rss_mb, peak_rss_mb
 
 GENRES = ("Drama", "Comedy", "Horror", "Science Fiction", "Western")
 WORDS = ["alien", "heist", "robot", "island", "detective", "wedding", "zombie", "pirate", "spy", "dragon",
@@ -235,3 +235,7 @@ def test_run_bench_rejects_a_bad_query_count(capsys: pytest.CaptureFixture[str])
 
     assert run_bench(load_settings(), queries=0) == 2
     assert "--queries" in capsys.readouterr().err
+
+
+def test_anonymous_rss_is_part_of_the_resident_set() -> None:
+    assert 1 < anon_rss_mb() <= peak_rss_mb()

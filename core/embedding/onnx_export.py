@@ -206,8 +206,10 @@ def _fuse_and_save(traced: Path, out: Path, num_heads: int, hidden_size: int, nu
     # Sorts the nodes, declares the com.microsoft opset of the fused ops, replaces any old data file, and
     # names the data file after the model: `model.onnx.data`.
     optimized.save_model_to_file(str(model_path), use_external_data_format=True, all_tensors_to_one_file=True)
-    if not (out / MODEL_DATA_FILE).is_file():
+    data_path = out / MODEL_DATA_FILE
+    if not data_path.is_file():
         raise RuntimeError(f"ONNX export wrote no {MODEL_DATA_FILE} next to {model_path}")
+    data_path.chmod(model_path.stat().st_mode & 0o777)  # onnx writes it owner-only; serve may run as another user
     onnx.checker.check_model(str(model_path))
 
 

@@ -24,6 +24,7 @@ class StackFigures:
     largest_installed: list[tuple[str, float]] = field(default_factory=list)
     recall_at_5_dev: float | None = None
     first_answer: str | None = None
+    anon_rss_end_mb: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ METRICS: tuple[Metric, ...] = (
            target=1.0, digits=2),
     Metric("peak_rss_mb", "peak RSS", "MB", lambda f: f.peak_rss_mb, target=200.0),
     Metric("rss_at_first_answer_mb", "  RSS at first answer", "MB", lambda f: f.rss_at_first_answer_mb),
+    Metric("anon_rss_end_mb", "  anonymous RSS at end", "MB", lambda f: f.anon_rss_end_mb),
     Metric("p50_ms", "latency p50", "ms", lambda f: f.p50_ms, target=5.0, digits=2),
     Metric("p95_ms", "latency p95", "ms", lambda f: f.p95_ms, digits=2),
     Metric("p99_ms", "latency p99", "ms", lambda f: f.p99_ms, target=20.0, digits=2),

@@ -152,6 +152,7 @@ def _figures(raw: dict[str, Any], queries: Sequence[str], relevant: dict[str, fr
         start_to_first_answer_s=float(raw["start_to_first_answer_s"]),
         peak_rss_mb=float(raw["peak_rss_mb"]),
         rss_at_first_answer_mb=float(raw["rss_at_first_answer_mb"]),
+        anon_rss_end_mb=float(raw.get("anon_rss_end_mb", 0.0)),
         p50_ms=lat["p50"], p95_ms=lat["p95"], p99_ms=lat["p99"], mean_ms=lat["mean"],
         throughput_qps=float(raw["throughput_qps"]),
         throughput_errors=int(raw["throughput_errors"]),
@@ -179,7 +180,8 @@ def _notes(ours_raw: dict[str, Any], ours: StackFigures, seed: StackFigures, our
         f"seed installed size is with the CPU torch wheel (torch {torch_version}); a default Linux "
         "`pip install torch` adds several GB of CUDA libraries",
         f"largest installed, MB: ours: {_largest(ours)}; seed: {_largest(seed)}",
-        "MB = 2^20 bytes; RSS is the process's VmHWM (peak resident set)",
+        "MB = 2^20 bytes; peak RSS is the process's VmHWM, file-backed pages included (shared libraries, the "
+        "memory-mapped model weights and index, which the kernel can drop and reread); anonymous RSS is the rest",
     ]
     hits = ours_raw.get("throughput_cache_hits")
     if hits:

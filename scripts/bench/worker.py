@@ -35,6 +35,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def anon_rss_mb() -> float:
+    """Anonymous resident memory now (RssAnon): what the kernel cannot drop, unlike file-backed pages such as
+    memory-mapped model weights and index files, which are part of RSS too. 0 where /proc is absent."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 class _Counting:
     """Wraps our encoder to count the texts that really reach the model (the rest were cache hits)."""
 
@@ -147,6 +159,7 @@ def _result(first_title: str | None, ready_s: float, ready_rss: float, latencies
         "start_to_first_answer_s": ready_s,
         "rss_at_first_answer_mb": ready_rss,
         "peak_rss_mb": peak_rss_mb(),
+        "anon_rss_end_mb": anon_rss_mb(),
         "latencies_ms": latencies,
         "top5": top5,
         "throughput_queries": n_throughput,
