@@ -152,9 +152,14 @@ class EdgeMovieIndex:
         by_dense, by_sparse = self._shard.query_batch(QueryBatchRequest([
             QueryRequest(limit=len(ids), query=q, filter=only, with_payload=False) for q in (dense, sparse)
         ]))
-        lexical = {p.id: float(p.score) for p in by_sparse}
-        return [Candidate(*self._facts[str(p.id)], dense=float(p.score), sparse=lexical.get(p.id, 0.0))
-                for p in by_dense]
+        # Each read of `.id` builds a new UUID object: read it once per point.
+        lexical = {p.id: p.score for p in by_sparse}
+        candidates = []
+        for p in by_dense:
+            pid = p.id
+            candidates.append(Candidate(*self._facts[str(pid)], dense=float(p.score),
+                                        sparse=float(lexical.get(pid, 0.0))))
+        return candidates
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         records = self._shard.retrieve([point_id(i) for i in imdb_ids], RESULT_FIELDS, False)
