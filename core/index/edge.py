@@ -95,7 +95,8 @@ def _read_facts(path: Path) -> dict[str, RankingFacts] | None:
 
 
 def _facts_from_payloads(shard: EdgeShard) -> dict[str, RankingFacts]:
-    log.info("the index has no %s; reading ranking facts from its payloads (rebuild to start faster)", FACTS_FILE)
+    log.info("no usable %s in the index; reading ranking facts from its payloads (rebuild to start faster)",
+             FACTS_FILE)
     facts: dict[str, RankingFacts] = {}
     offset = None
     while True:
@@ -128,7 +129,10 @@ class EdgeMovieIndex:
             raise IndexUnavailable(
                 "The movie index could not be opened; rebuild it with `movie-bot ingest`."
             ) from exc
-        self._facts = _read_facts(bundle_dir / FACTS_FILE) or _facts_from_payloads(self._shard)
+        facts = _read_facts(bundle_dir / FACTS_FILE)
+        if facts is None or len(facts) != self.count():  # absent, unreadable, or not of this shard
+            facts = _facts_from_payloads(self._shard)
+        self._facts = facts
 
     @classmethod
     def open(cls, index_path: Path) -> EdgeMovieIndex:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,4 +36,11 @@ def test_a_bundle_without_its_facts_file_ranks_the_same(index_copy: Path) -> Non
 def test_an_unreadable_facts_file_is_not_fatal(index_copy: Path) -> None:
     before = ranked(index_copy)
     (BundleStore(index_copy).require_live() / FACTS_FILE).write_text("{not json", encoding="utf-8")
+    assert ranked(index_copy) == before
+
+
+def test_a_facts_file_of_another_build_is_not_trusted(index_copy: Path) -> None:
+    before = ranked(index_copy)
+    facts = BundleStore(index_copy).require_live() / FACTS_FILE
+    facts.write_text(json.dumps(json.loads(facts.read_text(encoding="utf-8"))[:3]), encoding="utf-8")
     assert ranked(index_copy) == before
