@@ -9,7 +9,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from core.index.bundle import BundleStore
 from core.index.edge import SHARD_DIR
 from core.settings import Settings
 from scripts.bench.measure import OURS_ROOTS, SEED_ROOTS, closure_size
-from scripts.bench.queries import WARMUP_QUERY, build_query_list, generate_queries, load_dev_queries
+from scripts.bench.queries import WARMUP_QUERY, CatalogEntry, build_query_list, generate_queries, load_dev_queries
 from scripts.bench.report import BenchReport, StackFigures, format_table, latency_summary, to_json
 from scripts.bench.seed_index import SeedIndex, ensure_seed_index, read_catalog
 from scripts.bench.worker import LAUNCH_ENV, RESULT_PREFIX
@@ -51,9 +52,30 @@ def run_bench(settings: Settings, *, as_json: bool = False, queries: int = 600) 
         return _bench(settings, as_json, queries, Path(tmp))
 
 
-def _bench(settings: Settings, as_json: bool, queries: int, tmp: Path) -> int:
-    index_path = settings.index_path
-    served_path, copy_note = _readable_index(index_path, tmp)
+@dataclass(frozen=True)
+class Workload:
+    """The catalog and the queries every measured process answers, and where its index is."""
+
+    index_path: Path
+    copy_note: str | None
+    entries: list[CatalogEntry]
+    payloads: list[dict[str, object]]
+    latency_queries: list[str]
+    throughput_queries: list[str]
+    relevant: dict[str, frozenset[str]]
+
+    @property
+    def plan(self) -> dict[str, Any]:
+        return {"warmup": WARMUP_QUERY, "latency_queries": self.latency_queries,
+                "throughput_queries": self.throughput_queries, "concurrency": CONCURRENCY}
+
+    def env(self, settings: Settings) -> dict[str, str]:
+        return {"INDEX_PATH": str(self.index_path), "EMBEDDING_MODEL": settings.embedding_model,
+                "QUERY_ENCODER": settings.query_encoder}
+
+
+def prepare_workload(settings: Settings, queries: int, tmp: Path) -> Workload:
+    served_path, copy_note = _readable_index(settings.index_path, tmp)
     entries, payloads = read_catalog(served_path)
     dev_file = next((p for p in DEV_QUERY_FILES if p.is_file()), None)
     dev = load_dev_queries(dev_file) if dev_file else []
@@ -62,30 +84,29 @@ def _bench(settings: Settings, as_json: bool, queries: int, tmp: Path) -> int:
     throughput_queries = [q for q in generate_queries(entries, (queries + THROUGHPUT_QUERIES) * 2, seed=7)
                           if q.casefold() not in taken][:THROUGHPUT_QUERIES]
     relevant = {q: ids for q, ids in dev if ids}
+    return Workload(served_path, copy_note, entries, payloads, latency_queries, throughput_queries, relevant)
+
+
+def _bench(settings: Settings, as_json: bool, queries: int, tmp: Path) -> int:
+    work = prepare_workload(settings, queries, tmp)
+    entries, latency_queries, relevant = work.entries, work.latency_queries, work.relevant
     n_dev = sum(q in relevant for q in latency_queries)
     _progress(f"{len(entries):,} movies; {len(latency_queries)} latency queries ({n_dev} from the dev set), "
-              f"{len(throughput_queries)} throughput queries")
+              f"{len(work.throughput_queries)} throughput queries")
 
-    seed_index = ensure_seed_index(index_path, settings.embedding_model, payloads)
-    plan: dict[str, Any] = {
-        "warmup": WARMUP_QUERY, "latency_queries": latency_queries,
-        "throughput_queries": throughput_queries, "concurrency": CONCURRENCY,
-    }
-    env = {
-        "INDEX_PATH": str(served_path), "EMBEDDING_MODEL": settings.embedding_model,
-        "QUERY_ENCODER": settings.query_encoder,
-    }
-    ours_raw = _run_worker("ours", plan, tmp, env)
-    seed_raw = _run_worker("seed", plan, tmp, env, seed_index)
+    seed_index = ensure_seed_index(settings.index_path, settings.embedding_model, work.payloads)
+    plan, env = work.plan, work.env(settings)
+    ours_raw = run_worker("ours", plan, tmp, env)
+    seed_raw = run_worker("seed", plan, tmp, env, seed_index)
 
     _progress("summing installed sizes")
     ours_size, seed_size = closure_size(OURS_ROOTS), closure_size(SEED_ROOTS)
     ours = _figures(ours_raw, latency_queries, relevant, ours_size.total, ours_size.largest())
     seed = _figures(seed_raw, latency_queries, relevant, seed_size.total, seed_size.largest())
     notes = _notes(ours_raw, ours, seed, ours_size.missing, seed_size.missing, len(latency_queries), settings)
-    if copy_note:
-        notes.append(copy_note)
-    report = BenchReport(len(entries), len(latency_queries), n_dev, len(throughput_queries), CONCURRENCY,
+    if work.copy_note:
+        notes.append(work.copy_note)
+    report = BenchReport(len(entries), len(latency_queries), n_dev, len(work.throughput_queries), CONCURRENCY,
                          ours, seed, notes)
     if as_json:
         sys.stdout.write(json.dumps(to_json(report)) + "\n")
@@ -111,8 +132,9 @@ def _readable_index(index_path: Path, tmp: Path) -> tuple[Path, str | None]:
     return index_path, None
 
 
-def _run_worker(stack: str, plan: dict[str, Any], tmp: Path, env: dict[str, str],
-                seed: SeedIndex | None = None) -> dict[str, Any]:
+def run_worker(stack: str, plan: dict[str, Any], tmp: Path, env: dict[str, str],
+               seed: SeedIndex | None = None, preexec: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Run one stack in a fresh process (`preexec` runs in the child first) and return its raw figures."""
     stack_plan = dict(plan, stack=stack)
     if seed is not None:
         stack_plan["seed"] = {"qdrant_path": str(seed.qdrant_path), "collection": seed.collection,
@@ -126,6 +148,7 @@ def _run_worker(stack: str, plan: dict[str, Any], tmp: Path, env: dict[str, str]
         proc = subprocess.run(
             [sys.executable, "-m", "scripts.bench.worker", str(plan_file)],
             env=child_env, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S, check=False,
+            preexec_fn=preexec,
         )
     except subprocess.TimeoutExpired:
         raise BenchFailed(f"The {stack} stack did not finish within {WORKER_TIMEOUT_S} s.") from None
