@@ -79,4 +79,33 @@ class FakeMovieSearch:
         self.closed = True
 
 
-__all__ = ["SAMPLE_MOVIES", "FakeMovieSearch", "MovieBotError"]
+GUARD_SECONDS = 10.0  # a guard against hanging tests, not a speed requirement
+
+
+class GatedSearch(FakeMovieSearch):
+    """Every search waits until `gate` is set; `started` counts the searches that have begun.
+
+    A search "slower than any deadline" without sleeping: the test opens the gate when it has checked what
+    must happen while the search runs, so nothing depends on timing.
+    """
+
+    def __init__(self, movies: tuple[Movie, ...] = SAMPLE_MOVIES) -> None:
+        super().__init__(movies)
+        self.gate = asyncio.Event()
+        self.started = 0
+        self._progress = asyncio.Event()
+
+    async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
+        self.started += 1
+        self._progress.set()
+        await self.gate.wait()
+        return await super().search(query, limit=limit, offset=offset)
+
+    async def wait_started(self, count: int) -> None:
+        async with asyncio.timeout(GUARD_SECONDS):
+            while self.started < count:
+                self._progress.clear()
+                await self._progress.wait()
+
+
+__all__ = ["SAMPLE_MOVIES", "FakeMovieSearch", "GatedSearch", "MovieBotError"]

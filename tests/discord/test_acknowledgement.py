@@ -6,45 +6,20 @@ A search "slower than 3 seconds" is one held on a gate the test opens, so nothin
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from bot.discord.paging import NEXT_ID, NOT_YOURS
-from core.models import SearchResults
 from tests.discord.conftest import EXTRA_MOVIES, RunningBot, StartBot
 from tests.discord.payloads import STRANGER, button_press, movie_command
-from tests.fakes import SAMPLE_MOVIES, FakeMovieSearch
+from tests.fakes import SAMPLE_MOVIES, GatedSearch
 
 DEFERRED_WITH_THINKING = 5
 DEFERRED_UPDATE = 6
 EPHEMERAL = 64
-WAIT_SECONDS = 10.0  # a guard against hanging tests, not a speed requirement
-
-
-class GatedSearch(FakeMovieSearch):
-    """Every search waits until `gate` is set; `started` counts the searches that have begun."""
-
-    def __init__(self) -> None:
-        super().__init__(SAMPLE_MOVIES + EXTRA_MOVIES)
-        self.gate = asyncio.Event()
-        self.started = 0
-        self._progress = asyncio.Event()
-
-    async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
-        self.started += 1
-        self._progress.set()
-        await self.gate.wait()
-        return await super().search(query, limit=limit, offset=offset)
-
-    async def wait_started(self, count: int) -> None:
-        async with asyncio.timeout(WAIT_SECONDS):
-            while self.started < count:
-                self._progress.clear()
-                await self._progress.wait()
 
 
 async def test_a_search_slower_than_three_seconds_is_deferred_before_it_returns(start_bot: StartBot) -> None:
-    slow = GatedSearch()
+    slow = GatedSearch(SAMPLE_MOVIES + EXTRA_MOVIES)
     bot = await start_bot(movies=slow)
     payload = movie_command("astronaut stranded on Mars")
     await bot.fake.dispatch("INTERACTION_CREATE", payload)
@@ -60,7 +35,7 @@ async def test_a_search_slower_than_three_seconds_is_deferred_before_it_returns(
 
 
 async def test_a_slow_page_click_is_deferred_before_the_search_returns(start_bot: StartBot) -> None:
-    slow = GatedSearch()
+    slow = GatedSearch(SAMPLE_MOVIES + EXTRA_MOVIES)
     slow.gate.set()
     bot = await start_bot(movies=slow)
     message = await _results_message(bot, movie_command("astronauts in orbit", results=3))

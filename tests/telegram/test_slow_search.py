@@ -5,40 +5,15 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.telegram.render import MORE_LABEL
-from core.models import SearchResults
-from tests.fakes import FakeMovieSearch
+from tests.fakes import GatedSearch
 from tests.telegram.conftest import RunningBot
-from tests.telegram.emulator import USER_ID, WAIT_SECONDS
+from tests.telegram.emulator import USER_ID
 from tests.telegram.test_e2e import buttons, in_chat
 
 OTHER_CHAT = 2002
-
-
-class GatedSearch(FakeMovieSearch):
-    """Every search waits until `gate` is set; `started` counts the searches that have begun."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = asyncio.Event()
-        self.started = 0
-        self._progress = asyncio.Event()
-
-    async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
-        self.started += 1
-        self._progress.set()
-        await self.gate.wait()
-        return await super().search(query, limit=limit, offset=offset)
-
-    async def wait_started(self, count: int) -> None:
-        async with asyncio.timeout(WAIT_SECONDS):
-            while self.started < count:
-                self._progress.clear()
-                await self._progress.wait()
 
 
 @pytest.fixture
