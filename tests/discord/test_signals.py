@@ -7,7 +7,6 @@ checked quickly; tests/test_serve.py covers SIGTERM on a real process with the r
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 
 import pytest
@@ -18,6 +17,7 @@ from tests.discord.conftest import TOKEN
 from tests.discord.fake_discord import WAIT_SECONDS, FakeDiscord
 from tests.discord.payloads import movie_command
 from tests.fakes import FakeMovieSearch
+from tests.serve_signals import send_and_wait, serving
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -27,22 +27,12 @@ async def test_a_stop_signal_ends_serve_with_exit_code_0(
     search = FakeMovieSearch()
     monkeypatch.setattr(serve, "build_search_service", lambda settings: search)
     settings = load_settings(DISCORD_TOKEN=TOKEN, DISCORD_API_BASE=fake.base_url, TELEGRAM_TOKEN="")
-    stop = asyncio.Event()  # serve's own stop event, set by its signal handlers
-    running = asyncio.create_task(serve.run_adapters(settings, stop))
-    try:
+    async with serving(settings) as running:
         async with asyncio.timeout(WAIT_SECONDS):
             await fake.identified.wait()
         payload = movie_command("astronaut stranded on Mars")
         await fake.dispatch("INTERACTION_CREATE", payload)
         await fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}")
-        # Without serve's handler the signal would end the test run, so check it is there first.
-        assert signal.getsignal(signum) not in (signal.SIG_DFL, signal.default_int_handler)
-        os.kill(os.getpid(), signum)
-        async with asyncio.timeout(WAIT_SECONDS):
-            code = await running
-    finally:
-        stop.set()  # when a check failed: shut down instead of leaving the bot running
-        async with asyncio.timeout(WAIT_SECONDS):
-            await asyncio.wait({running})
+        code = await send_and_wait(running, signum)
     assert code == 0
     assert search.closed

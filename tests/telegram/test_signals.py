@@ -6,8 +6,6 @@ checked quickly; tests/test_serve.py covers SIGTERM on a real process with the r
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
 
 import pytest
@@ -15,8 +13,9 @@ import pytest
 from bot import serve
 from core.settings import load_settings
 from tests.fakes import FakeMovieSearch
+from tests.serve_signals import send_and_wait, serving
 from tests.telegram.conftest import TOKEN
-from tests.telegram.emulator import WAIT_SECONDS, BotApiEmulator
+from tests.telegram.emulator import BotApiEmulator
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -26,21 +25,11 @@ async def test_a_stop_signal_ends_serve_with_exit_code_0(
     search = FakeMovieSearch()
     monkeypatch.setattr(serve, "build_search_service", lambda settings: search)
     settings = load_settings(TELEGRAM_TOKEN=TOKEN, TELEGRAM_BASE_URL=emulator.base_url, DISCORD_TOKEN="")
-    stop = asyncio.Event()  # serve's own stop event, set by its signal handlers
-    running = asyncio.create_task(serve.run_adapters(settings, stop))
-    try:
+    async with serving(settings) as running:
         mark = emulator.mark()
         await emulator.wait_for("deleteWebhook")  # polling is about to start
         emulator.send_text("/movie astronaut stranded on Mars")
         await emulator.wait_for("sendMessage", after=mark)
-        # Without serve's handler the signal would end the test run, so check it is there first.
-        assert signal.getsignal(signum) not in (signal.SIG_DFL, signal.default_int_handler)
-        os.kill(os.getpid(), signum)
-        async with asyncio.timeout(WAIT_SECONDS):
-            code = await running
-    finally:
-        stop.set()  # when a check failed: shut down instead of leaving the bot running
-        async with asyncio.timeout(WAIT_SECONDS):
-            await asyncio.wait({running})
+        code = await send_and_wait(running, signum)
     assert code == 0
     assert search.closed
