@@ -22,14 +22,22 @@ RESULT_PREFIX = "BENCH-RESULT "
 LAUNCH_ENV = "BENCH_LAUNCH_TS"
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (VmHWM; ru_maxrss where /proc is absent)."""
+def _status_mb(field: str) -> float | None:
+    """A memory figure of this process from /proc/self/status, in MB; None where /proc is absent."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return None
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (VmHWM; ru_maxrss where /proc is absent)."""
+    peak = _status_mb("VmHWM")
+    if peak is not None:
+        return peak
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -38,13 +46,7 @@ def peak_rss_mb() -> float:
 def anon_rss_mb() -> float:
     """Anonymous resident memory now (RssAnon): what the kernel cannot drop, unlike file-backed pages such as
     memory-mapped model weights and index files, which are part of RSS too. 0 where /proc is absent."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _status_mb("RssAnon") or 0.0
 
 
 class _Counting:
