@@ -166,6 +166,12 @@ async def on_error(update: object, context: Context) -> None:
     logger.error("Unhandled error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
         return
+    if update.inline_query is not None:  # no chat to apologise in; an empty answer stops the client spinning
+        try:
+            await update.inline_query.answer([], cache_time=0)
+        except TelegramError as error:
+            logger.warning("Could not answer the failed inline query: %s", error)
+        return
     chat = update.effective_chat
     if chat is None:
         return

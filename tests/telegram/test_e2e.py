@@ -241,6 +241,15 @@ async def test_unexpected_errors_are_logged_with_traceback_and_hidden_from_users
     assert ours and not any(TOKEN in r.getMessage() for r in ours)  # httpx URLs are scrubbed process-wide
 
 
+async def test_an_inline_query_that_crashes_still_gets_an_answer(bot: RunningBot) -> None:
+    bot.search.fail_with = RuntimeError("internal detail")
+    mark = bot.emulator.mark()
+    bot.emulator.inline_query("astronaut stranded on Mars")
+    answer = await bot.emulator.wait_for("answerInlineQuery", after=mark)
+    assert answer.json("results") == []
+    assert answer.params["cache_time"] in (0, "0")
+
+
 async def test_stop_shuts_down_cleanly_and_closes_the_search(bot: RunningBot) -> None:
     await search_in_private(bot)
     await bot.shut_down()
