@@ -20,7 +20,7 @@ _WORD_DECADE = re.compile(r"\b(" + "|".join(_DECADE_WORDS) + r")\b")
 _YEAR = re.compile(r"\b(19[0-9]{2}|20[0-2][0-9])\b")
 _PART = re.compile(r"\b(early|mid|late)[\s-]*$")
 _TIME_PHRASE = re.compile(
-    r"\b(?:(?:early|mid|late)[\s-]*)?(?:(?:19|20)[0-9]0'?s|'?[0-9]0'?s|(?:19|20)[0-9]{2}|"
+    r"\b(?:(?:from|in|of)\s+(?:the\s+)?)?(?:(?:early|mid|late)[\s-]*)?(?:(?:19|20)[0-9]0'?s|'?[0-9]0'?s|(?:19|20)[0-9]{2}|"
     + "|".join(_DECADE_WORDS) + r")\b",
     re.IGNORECASE,
 )
