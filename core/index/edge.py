@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from qdrant_edge import (
@@ -38,16 +39,14 @@ from core.index.manifest import IndexManifest
 from core.index.port import (
     DENSE,
     RANKING_FIELDS,
-    RESULT_FIELDS,
     SPARSE,
-    Candidate,
+    Candidates,
     IndexPoint,
-    RankingFacts,
+    MovieFacts,
     RetrievalRequest,
     StoredVector,
     in_order,
-    point_id,
-    ranking_facts,
+    movie_facts,
 )
 from core.models import Movie
 
@@ -58,6 +57,9 @@ VECTORS_FILE = "vectors.npy"
 VECTOR_KEYS_FILE = "vectors.json"
 UPSERT_BATCH = 512
 FACTS_FILE = "facts.json"
+# 2: {"format": 2, "rows": [[imdb_id, year, votes, title words, names], ...]}, row = point id; 1 (older
+# bundles): a list of [point uuid, imdb_id, title, year, votes, people] rows.
+FACTS_FORMAT = 2
 FACTS_PAGE = 2048
 
 
@@ -81,42 +83,77 @@ def year_filter(year_range: tuple[int, int] | None) -> Filter | None:
     return Filter(must=[FieldCondition(key="year", range=RangeFloat(gte=float(low), lte=float(high)))])
 
 
-def _read_facts(path: Path) -> dict[str, RankingFacts] | None:
+class _FactsTable:
+    """Every movie's ranking facts, held in memory, and how to find a shard point's row in it.
+
+    Bundles of this version number their points 0..n-1 in the order of the table in `facts.json`, so a
+    point's id is its row. Older bundles used UUID point ids; for them the table keeps a map.
+    """
+
+    def __init__(self, facts: list[MovieFacts], rows: dict[Any, int] | None) -> None:
+        self.facts = facts
+        self._rows = rows  # point id -> row; None when ids are the rows
+        self._points: dict[str, Any] = (
+            {f.imdb_id: i for i, f in enumerate(facts)} if rows is None
+            else {facts[row].imdb_id: pid for pid, row in rows.items()}
+        )
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    def row(self, pid: Any) -> int:
+        return int(pid) if self._rows is None else self._rows[pid]
+
+    def point(self, imdb_id: str) -> Any | None:
+        return self._points.get(imdb_id)
+
+
+def _read_facts(path: Path) -> _FactsTable | None:
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError):
         log.warning("%s is unreadable; reading ranking facts from the index instead", path)
         return None
-    # Interned: the same director or actor recurs across hundreds of films.
-    return {pid: (imdb_id, title, year, votes, tuple(sys.intern(n) for n in people))
-            for pid, imdb_id, title, year, votes, people in rows}
+    try:
+        if isinstance(data, dict) and data.get("format") == FACTS_FORMAT:
+            return _FactsTable([MovieFacts.of(*row) for row in data["rows"]], None)
+        # Format 1 (older bundles): [point uuid, imdb_id, title, year, votes, people] rows.
+        facts = [movie_facts({"imdb_id": imdb_id, "title": title, "year": year, "vote_count": votes,
+                              "director": people}) for _, imdb_id, title, year, votes, people in data]
+        return _FactsTable(facts, {uuid.UUID(row[0]): i for i, row in enumerate(data)})
+    except (KeyError, TypeError, ValueError):
+        log.warning("%s is not a ranking-facts table; reading ranking facts from the index instead", path)
+        return None
 
 
-def _facts_from_payloads(shard: EdgeShard) -> dict[str, RankingFacts]:
+def _facts_from_payloads(shard: EdgeShard) -> _FactsTable:
     log.info("no usable %s in the index; reading ranking facts from its payloads (rebuild to start faster)",
              FACTS_FILE)
-    facts: dict[str, RankingFacts] = {}
+    facts: list[MovieFacts] = []
+    rows: dict[Any, int] = {}
     offset = None
     while True:
         records, offset = shard.scroll(
             ScrollRequest(offset=offset, limit=FACTS_PAGE, with_payload=RANKING_FIELDS, with_vector=False)
         )
         for record in records:
-            facts[str(record.id)] = ranking_facts(record.payload or {})
+            rows[record.id] = len(facts)
+            facts.append(movie_facts(record.payload or {}))
         if offset is None:
-            return facts
+            return _FactsTable(facts, rows)
 
 
 class EdgeMovieIndex:
     """Read side of an embedded bundle; one open shard shared by every query thread.
 
-    What ranking reads of each candidate (title, year, votes, names) comes from a table loaded at open from
-    the bundle's `facts.json`: reading payloads costs the shard about 10 us a point, which for every candidate
-    of every query was the largest part of a search (1.2 ms of it), and building the table from payloads at
-    open took 300 ms against 40 ms from the file. A bundle without the file (built by an older version)
-    still works: its table is read from the payloads.
+    What ranking reads of each candidate comes from a table loaded at open from the bundle's `facts.json`
+    (titles and names folded at build): reading payloads costs the shard about 10 us a point, which for every
+    candidate of every query was the largest part of a search, and building the table from payloads at open
+    takes several times longer than reading the file. A bundle without the file (built by an older version)
+    still works: its table is read from the payloads. Points are numbered by their table row, so a search
+    result maps to its facts without a lookup (UUIDs cost ~2 us each to build in Python).
     """
 
     def __init__(self, bundle_dir: Path) -> None:
@@ -129,16 +166,16 @@ class EdgeMovieIndex:
             raise IndexUnavailable(
                 "The movie index could not be opened; rebuild it with `movie-bot ingest`."
             ) from exc
-        facts = _read_facts(bundle_dir / FACTS_FILE)
-        if facts is None or len(facts) != self.count():  # absent, unreadable, or not of this shard
-            facts = _facts_from_payloads(self._shard)
-        self._facts = facts
+        table = _read_facts(bundle_dir / FACTS_FILE)
+        if table is None or len(table) != self.count():  # absent, unreadable, or not of this shard
+            table = _facts_from_payloads(self._shard)
+        self._table = table
 
     @classmethod
     def open(cls, index_path: Path) -> EdgeMovieIndex:
         return cls(BundleStore(index_path).require_live())
 
-    def retrieve(self, request: RetrievalRequest) -> list[Candidate]:
+    def retrieve(self, request: RetrievalRequest) -> Candidates:
         dense = Query.Nearest(request.dense.tolist(), using=DENSE)
         sparse = Query.Nearest(SparseVector(indices=request.sparse.indices, values=request.sparse.values),
                                using=SPARSE)
@@ -150,23 +187,28 @@ class EdgeMovieIndex:
                        for q in (dense, sparse)]
         ids = {p.id for answer in self._shard.query_batch(QueryBatchRequest(stage1)) for p in answer}
         if not ids:
-            return []
+            return Candidates([], np.zeros(0), np.zeros(0))
         # Stage 2: both scores for every candidate.
         only = Filter(must=[HasIdCondition(ids)])
         by_dense, by_sparse = self._shard.query_batch(QueryBatchRequest([
             QueryRequest(limit=len(ids), query=q, filter=only, with_payload=False) for q in (dense, sparse)
         ]))
-        # Each read of `.id` builds a new UUID object: read it once per point.
         lexical = {p.id: p.score for p in by_sparse}
-        candidates = []
+        table, facts = self._table, self._table.facts
+        dense_scores = []
+        sparse_scores = []
+        rows = []
         for p in by_dense:
             pid = p.id
-            candidates.append(Candidate(*self._facts[str(pid)], dense=float(p.score),
-                                        sparse=float(lexical.get(pid, 0.0))))
-        return candidates
+            rows.append(facts[table.row(pid)])
+            dense_scores.append(p.score)
+            sparse_scores.append(lexical.get(pid, 0.0))
+        return Candidates(rows, np.array(dense_scores, dtype=np.float64), np.array(sparse_scores, dtype=np.float64))
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
-        records = self._shard.retrieve([point_id(i) for i in imdb_ids], RESULT_FIELDS, False)
+        points = [pid for pid in map(self._table.point, imdb_ids) if pid is not None]
+        # The whole payload: measured 3x faster than selecting the fields a result shows.
+        records = self._shard.retrieve(points, True, False)
         return in_order(imdb_ids, (Movie.from_payload(r.payload or {}) for r in records))
 
     def count(self) -> int:
@@ -187,7 +229,7 @@ class EdgeIndexBuilder:
         self._shard.update(UpdateOperation.create_field_index("year", PayloadSchemaType.Integer))
         self._keys: list[tuple[str, str]] = []
         self._vectors: list[np.ndarray] = []
-        self._facts: list[tuple[str, *RankingFacts]] = []
+        self._facts: list[MovieFacts] = []
 
     def stored_vectors(self) -> Iterator[StoredVector]:
         """Vectors of the live bundle, read from its cache file (the live shard may be open in a bot)."""
@@ -215,9 +257,9 @@ class EdgeIndexBuilder:
                     DENSE: p.dense.astype(np.float32).tolist(),
                     SPARSE: SparseVector(indices=p.sparse.indices, values=p.sparse.values),
                 }
-                pid = point_id(p.movie.imdb_id)
-                edge_points.append(Point(pid, vector, payload))
-                self._facts.append((pid, *ranking_facts(payload)))
+                # The point's id is its row in the facts table (see `_FactsTable`).
+                edge_points.append(Point(len(self._facts), vector, payload))
+                self._facts.append(movie_facts(payload))
                 self._keys.append((p.movie.imdb_id, p.content_hash))
                 self._vectors.append(p.dense.astype(np.float32))
             self._shard.update(UpdateOperation.upsert_points(edge_points))
@@ -229,7 +271,9 @@ class EdgeIndexBuilder:
         matrix = np.vstack(self._vectors) if self._vectors else np.zeros((0, self.dim), dtype=np.float32)
         np.save(self.build_dir / VECTORS_FILE, matrix)
         (self.build_dir / VECTOR_KEYS_FILE).write_text(json.dumps(self._keys), encoding="utf-8")
-        (self.build_dir / FACTS_FILE).write_text(json.dumps(self._facts, ensure_ascii=False), encoding="utf-8")
+        rows = [[f.imdb_id, f.year, f.vote_count, f.title_words, f.names] for f in self._facts]
+        (self.build_dir / FACTS_FILE).write_text(json.dumps({"format": FACTS_FORMAT, "rows": rows},
+                                                            ensure_ascii=False), encoding="utf-8")
         manifest.write(self.build_dir)
         self.store.publish(self.build_dir)
 

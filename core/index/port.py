@@ -2,61 +2,86 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from core.index.manifest import IndexManifest
 from core.models import Movie
 from core.sparse import SparseVec
+from core.text_fold import fold_uncached
 
 DENSE = "dense"
 SPARSE = "bm25"
 
 
-# What ranking reads of every candidate. Kept small: reading payloads is most of a search's cost in the
-# index, so the full record (overview, genres) is fetched only for the page that is shown.
+# What ranking reads of every candidate (see `movie_facts`). Reading payloads is most of a search's cost in
+# a server index, so the full record (overview, genres) is fetched only for the page that is shown.
 RANKING_FIELDS = ["imdb_id", "title", "year", "director", "cast", "vote_count"]
 # Everything a result shows.
 RESULT_FIELDS = ["imdb_id", "title", "year", "overview", "genres", "director", "cast", "vote_count", "popularity"]
 
 
+class MovieFacts(NamedTuple):
+    """What ranking reads of a movie, independent of the query, with titles and names already folded
+    (lower case, accents removed): folding them per query was most of ranking's time. Tuples, not sets:
+    held for every movie, a small frozenset costs 8x the memory of a tuple."""
+
+    imdb_id: str
+    year: int | None
+    vote_count: int
+    title_line: str  # " jurassic world ": the folded title as it would appear inside a folded query line
+    title_length: int  # in words
+    names: tuple[str, ...]  # folded full names ("tom hanks"), directors then cast
+    surnames: tuple[str, ...]  # the last word of each name, for a quick "is anyone named?" test
+
+    @classmethod
+    def of(cls, imdb_id: str, year: int | None, vote_count: int, title_words: Sequence[str],
+           names: Iterable[str]) -> MovieFacts:
+        """From stored values; names are interned, as the same people recur across hundreds of films."""
+        folded = tuple(sys.intern(n) for n in names)
+        surnames = tuple(dict.fromkeys(sys.intern(n.rpartition(" ")[2]) for n in folded))
+        return cls(imdb_id, year, vote_count, f" {' '.join(title_words)} ", len(title_words), folded, surnames)
+
+    @property
+    def title_words(self) -> list[str]:
+        return self.title_line.split()
+
+
+def movie_facts(payload: dict[str, Any]) -> MovieFacts:
+    """Ranking facts from a stored payload (`RANKING_FIELDS`)."""
+    year = payload.get("year")
+    people = (*payload.get("director", ()), *payload.get("cast", ()))
+    names = (" ".join(words) for words in map(fold_uncached, people) if words)
+    return MovieFacts.of(str(payload["imdb_id"]), int(year) if year is not None else None,
+                         int(payload.get("vote_count", 0)), fold_uncached(str(payload.get("title", ""))), names)
+
+
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    """A movie either retriever proposed, scored by both: cosine (dense) and BM25 (sparse, 0 if no word matches).
+class Candidates:
+    """The movies either retriever proposed, each scored by both: cosine (dense) and BM25 (sparse, 0 if no
+    word matches), as arrays so ranking works on all of them at once.
 
     Scoring every candidate in both spaces matters: a film the dense side ranks first but whose words fall
     just outside the sparse top-N would otherwise count as a lexical zero and sink.
     """
 
-    imdb_id: str
-    title: str
-    year: int | None
-    vote_count: int
-    people: tuple[str, ...]  # directors, then cast
-    dense: float
-    sparse: float
+    facts: Sequence[MovieFacts]
+    dense: NDArray[np.float64]
+    sparse: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.facts)
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any], dense: float, sparse: float) -> Candidate:
-        return cls(*ranking_facts(payload), dense=dense, sparse=sparse)
-
-
-# The fields of a Candidate that do not depend on the query, in order: imdb_id, title, year, vote_count, people.
-RankingFacts = tuple[str, str, int | None, int, tuple[str, ...]]
-
-
-def ranking_facts(payload: dict[str, Any]) -> RankingFacts:
-    year = payload.get("year")
-    return (
-        str(payload["imdb_id"]),
-        str(payload.get("title", "")),
-        int(year) if year is not None else None,
-        int(payload.get("vote_count", 0)),
-        (*payload.get("director", ()), *payload.get("cast", ())),
-    )
+    def of(cls, scored: Sequence[tuple[MovieFacts, float, float]]) -> Candidates:
+        """From (facts, dense, sparse) rows."""
+        return cls([f for f, _, _ in scored], np.array([d for _, d, _ in scored], dtype=np.float64),
+                   np.array([s for _, _, s in scored], dtype=np.float64))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +118,7 @@ class MovieIndex(Protocol):
 
     manifest: IndexManifest
 
-    def retrieve(self, request: RetrievalRequest) -> list[Candidate]: ...
+    def retrieve(self, request: RetrievalRequest) -> Candidates: ...
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         """Full records of `imdb_ids`, in that order; ids the index does not hold are left out."""

@@ -22,11 +22,12 @@ from core.index.port import (
     RANKING_FIELDS,
     RESULT_FIELDS,
     SPARSE,
-    Candidate,
+    Candidates,
     IndexPoint,
     RetrievalRequest,
     StoredVector,
     in_order,
+    movie_facts,
     point_id,
 )
 from core.models import Movie
@@ -83,7 +84,7 @@ class ServerMovieIndex:
             )
         self.manifest = IndexManifest.from_json(metadata[MANIFEST_KEY])
 
-    def retrieve(self, request: RetrievalRequest) -> list[Candidate]:
+    def retrieve(self, request: RetrievalRequest) -> Candidates:
         """The same two stages as the embedded index, so both backends rank identically."""
         from qdrant_client import models
 
@@ -99,7 +100,7 @@ class ServerMovieIndex:
         try:
             ids = {p.id for answer in self.client.query_batch_points(self.alias, stage1) for p in answer.points}
             if not ids:
-                return []
+                return Candidates.of([])
             only = models.Filter(must=[models.HasIdCondition(has_id=list(ids))])
             by_dense, by_sparse = self.client.query_batch_points(self.alias, [
                 models.QueryRequest(query=dense, using=DENSE, limit=len(ids), filter=only,
@@ -109,8 +110,8 @@ class ServerMovieIndex:
         except Exception as exc:
             raise _unreachable(exc) from exc
         lexical = {p.id: float(p.score) for p in by_sparse.points}
-        return [Candidate.from_payload(p.payload or {}, float(p.score), lexical.get(p.id, 0.0))
-                for p in by_dense.points]
+        return Candidates.of([(movie_facts(p.payload or {}), float(p.score), lexical.get(p.id, 0.0))
+                              for p in by_dense.points])
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         try:

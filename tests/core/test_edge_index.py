@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -42,5 +43,48 @@ def test_an_unreadable_facts_file_is_not_fatal(index_copy: Path) -> None:
 def test_a_facts_file_of_another_build_is_not_trusted(index_copy: Path) -> None:
     before = ranked(index_copy)
     facts = BundleStore(index_copy).require_live() / FACTS_FILE
-    facts.write_text(json.dumps(json.loads(facts.read_text(encoding="utf-8"))[:3]), encoding="utf-8")
+    table = json.loads(facts.read_text(encoding="utf-8"))
+    facts.write_text(json.dumps(table | {"rows": table["rows"][:3]}), encoding="utf-8")
+    assert ranked(index_copy) == before
+
+
+def _as_older_bundle(index_path: Path, *, with_facts: bool) -> None:
+    """Rewrite the live bundle as versions before this one wrote it: UUID point ids and, optionally, a
+    facts.json of [point uuid, imdb_id, title, year, votes, people] rows."""
+    from qdrant_edge import EdgeShard, Point, ScrollRequest, UpdateOperation
+
+    from core.index.edge import SHARD_DIR, _config
+    from core.index.port import point_id
+
+    live = BundleStore(index_path).require_live()
+    shard = EdgeShard.load(str(live / SHARD_DIR))
+    records, offset = [], None
+    while True:
+        page, offset = shard.scroll(ScrollRequest(offset=offset, limit=256, with_payload=True, with_vector=True))
+        records += page
+        if offset is None:
+            break
+    shard.close()
+    shutil.rmtree(live / SHARD_DIR)
+    older = EdgeShard.create(str(live / SHARD_DIR), _config(384))
+    rows = []
+    for r in records:
+        payload = r.payload or {}
+        pid = point_id(str(payload["imdb_id"]))
+        older.update(UpdateOperation.upsert_points([Point(pid, r.vector, payload)]))
+        rows.append([pid, payload["imdb_id"], payload["title"], payload.get("year"), payload.get("vote_count", 0),
+                     [*payload.get("director", ()), *payload.get("cast", ())]])
+    older.flush()
+    older.close()
+    facts = live / FACTS_FILE
+    if with_facts:
+        facts.write_text(json.dumps(rows), encoding="utf-8")
+    else:
+        facts.unlink()
+
+
+@pytest.mark.parametrize("with_facts", [True, False])
+def test_an_older_bundle_with_uuid_point_ids_ranks_the_same(index_copy: Path, with_facts: bool) -> None:
+    before = ranked(index_copy)
+    _as_older_bundle(index_copy, with_facts=with_facts)
     assert ranked(index_copy) == before

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from core.index.port import Candidate
+from core.index.port import Candidates, MovieFacts, movie_facts
 from core.query_intent import parse_intent
 from core.ranking import Ranker
 
@@ -15,9 +15,10 @@ class Film:
     votes: int = 50
     title: str = ""
 
-    def at(self, dense: float, sparse: float) -> Candidate:
-        return Candidate(self.imdb_id, self.title or f"Title {self.imdb_id}", self.year, self.votes, self.people,
-                         dense, sparse)
+    def at(self, dense: float, sparse: float) -> tuple[MovieFacts, float, float]:
+        payload = {"imdb_id": self.imdb_id, "title": self.title or f"Title {self.imdb_id}", "year": self.year,
+                   "vote_count": self.votes, "cast": self.people}
+        return movie_facts(payload), dense, sparse
 
 
 A = Film("tt0000001", 1985, people=("Tom Hanks",))
@@ -29,13 +30,13 @@ C = Film("tt0000003", 1999, people=("Meg Ryan",))
 CROWD = [Film(f"tt10000{i:02d}", 2000).at(0.30 + i * 0.001, i % 3) for i in range(40)]
 
 
-def candidates() -> list[Candidate]:
+def candidates() -> list[tuple[MovieFacts, float, float]]:
     """B is ahead on both signals, A close behind, C far behind."""
     return [B.at(0.60, 7.0), A.at(0.57, 6.0), C.at(0.40, 5.0), *CROWD]
 
 
-def order(query: str, cands: list[Candidate]) -> list[str]:
-    return [r.imdb_id for r in Ranker().rank(parse_intent(query), cands, 10)]
+def order(query: str, cands: list[tuple[MovieFacts, float, float]]) -> list[str]:
+    return [r.imdb_id for r in Ranker().rank(parse_intent(query), Candidates.of(cands), 10)]
 
 
 def test_plain_query_follows_the_retrievers() -> None:
@@ -59,7 +60,7 @@ def test_a_lexical_zero_does_not_sink_the_best_meaning_match() -> None:
 
 
 def test_scores_are_in_unit_range_and_fall_with_rank() -> None:
-    ranked = Ranker().rank(parse_intent("meg ryan 1999"), candidates(), 10)
+    ranked = Ranker().rank(parse_intent("meg ryan 1999"), Candidates.of(candidates()), 10)
     scores = [r.score for r in ranked]
     assert all(0.0 <= s <= 1.0 for s in scores)
     assert scores == sorted(scores, reverse=True)
@@ -68,11 +69,11 @@ def test_scores_are_in_unit_range_and_fall_with_rank() -> None:
 
 def test_a_query_nothing_fits_shows_low_scores() -> None:
     weak = [B.at(0.12, 0.0), A.at(0.10, 0.0)]
-    assert Ranker().rank(parse_intent("qwzx plorf"), weak, 10)[0].score < 0.3
+    assert Ranker().rank(parse_intent("qwzx plorf"), Candidates.of(weak), 10)[0].score < 0.3
 
 
 def test_no_candidates_gives_no_results() -> None:
-    assert Ranker().rank(parse_intent("anything"), [], 5) == []
+    assert Ranker().rank(parse_intent("anything"), Candidates.of([]), 5) == []
 
 
 def test_a_typed_title_wins_with_or_without_its_accents() -> None:
