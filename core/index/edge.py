@@ -199,25 +199,30 @@ class EdgeMovieIndex:
         if flt is not None:
             stage1 += [QueryRequest(limit=request.limit // 2, query=q, filter=flt, with_payload=False)
                        for q in (dense, sparse)]
-        ids = {p.id for answer in self._shard.query_batch(QueryBatchRequest(stage1)) for p in answer}
+        # Stage 1 answers alternate dense, sparse.
+        scores: tuple[dict[Any, float], dict[Any, float]] = ({}, {})
+        for k, answer in enumerate(self._shard.query_batch(QueryBatchRequest(stage1))):
+            scores[k % 2].update((p.id, p.score) for p in answer)
+        ids = scores[0].keys() | scores[1].keys()
         if not ids:
             return Candidates([], np.zeros(0), np.zeros(0))
-        # Stage 2: both scores for every candidate.
-        only = Filter(must=[HasIdCondition(ids)])
-        by_dense, by_sparse = self._shard.query_batch(QueryBatchRequest([
-            QueryRequest(limit=len(ids), query=q, filter=only, with_payload=False) for q in (dense, sparse)
-        ]))
-        lexical = {p.id: p.score for p in by_sparse}
+        # Stage 2: the score each candidate still lacks (dense for those only the sparse side found, and the
+        # reverse), by an exact scan of just those points. A movie sharing no word with the query stays at 0.
+        missing = [(k, q, ids - scores[k].keys()) for k, q in enumerate((dense, sparse))]
+        missing = [(k, q, need) for k, q, need in missing if need]
+        if missing:
+            answers = self._shard.query_batch(QueryBatchRequest([
+                QueryRequest(limit=len(need), query=q, filter=Filter(must=[HasIdCondition(need)]), with_payload=False)
+                for _, q, need in missing
+            ]))
+            for (k, _, _), answer in zip(missing, answers, strict=True):
+                scores[k].update((p.id, p.score) for p in answer)
+        by_dense, by_sparse = scores
         table, facts = self._table, self._table.facts
-        dense_scores = []
-        sparse_scores = []
-        rows = []
-        for p in by_dense:
-            pid = p.id
-            rows.append(facts[table.row(pid)])
-            dense_scores.append(p.score)
-            sparse_scores.append(lexical.get(pid, 0.0))
-        return Candidates(rows, np.array(dense_scores, dtype=np.float64), np.array(sparse_scores, dtype=np.float64))
+        points = list(ids)
+        return Candidates([facts[table.row(pid)] for pid in points],
+                          np.array([by_dense.get(pid, 0.0) for pid in points], dtype=np.float64),
+                          np.array([by_sparse.get(pid, 0.0) for pid in points], dtype=np.float64))
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         points = [pid for pid in map(self._table.point, imdb_ids) if pid is not None]

@@ -24,6 +24,7 @@ from core.index.port import (
     SPARSE,
     Candidates,
     IndexPoint,
+    MovieFacts,
     RetrievalRequest,
     StoredVector,
     in_order,
@@ -90,28 +91,40 @@ class ServerMovieIndex:
 
         dense = request.dense.tolist()
         sparse = models.SparseVector(indices=request.sparse.indices, values=request.sparse.values)
-        stage1 = [models.QueryRequest(query=q, using=u, limit=request.limit, with_payload=False)
+        # Stage 1 brings each candidate's ranking facts along, so a search costs two round trips.
+        stage1 = [models.QueryRequest(query=q, using=u, limit=request.limit, with_payload=RANKING_FIELDS)
                   for q, u in ((dense, DENSE), (sparse, SPARSE))]
         if request.year_range is not None:
             low, high = request.year_range
             flt = models.Filter(must=[models.FieldCondition(key="year", range=models.Range(gte=low, lte=high))])
-            stage1 += [models.QueryRequest(query=q, using=u, limit=request.limit // 2, filter=flt, with_payload=False)
+            stage1 += [models.QueryRequest(query=q, using=u, limit=request.limit // 2, filter=flt,
+                                           with_payload=RANKING_FIELDS)
                        for q, u in ((dense, DENSE), (sparse, SPARSE))]
+        scores: tuple[dict[Any, float], dict[Any, float]] = ({}, {})
+        facts: dict[Any, MovieFacts] = {}
         try:
-            ids = {p.id for answer in self.client.query_batch_points(self.alias, stage1) for p in answer.points}
-            if not ids:
-                return Candidates.of([])
-            only = models.Filter(must=[models.HasIdCondition(has_id=list(ids))])
-            by_dense, by_sparse = self.client.query_batch_points(self.alias, [
-                models.QueryRequest(query=dense, using=DENSE, limit=len(ids), filter=only,
-                                    with_payload=RANKING_FIELDS),
-                models.QueryRequest(query=sparse, using=SPARSE, limit=len(ids), filter=only, with_payload=False),
-            ])
+            # Stage 1 answers alternate dense, sparse.
+            for k, answer in enumerate(self.client.query_batch_points(self.alias, stage1)):
+                for p in answer.points:
+                    scores[k % 2][p.id] = float(p.score)
+                    if p.id not in facts:
+                        facts[p.id] = movie_facts(p.payload or {})
+            # Stage 2: the score each candidate still lacks (see EdgeMovieIndex.retrieve).
+            missing = [(k, q, u, list(facts.keys() - scores[k].keys()))
+                       for k, (q, u) in enumerate(((dense, DENSE), (sparse, SPARSE)))]
+            missing = [m for m in missing if m[3]]
+            if missing:
+                answers = self.client.query_batch_points(self.alias, [
+                    models.QueryRequest(query=q, using=u, limit=len(need), with_payload=False,
+                                        filter=models.Filter(must=[models.HasIdCondition(has_id=need)]))
+                    for _, q, u, need in missing
+                ])
+                for (k, _, _, _), answer in zip(missing, answers, strict=True):
+                    scores[k].update((p.id, float(p.score)) for p in answer.points)
         except Exception as exc:
             raise _unreachable(exc) from exc
-        lexical = {p.id: float(p.score) for p in by_sparse.points}
-        return Candidates.of([(movie_facts(p.payload or {}), float(p.score), lexical.get(p.id, 0.0))
-                              for p in by_dense.points])
+        by_dense, by_sparse = scores
+        return Candidates.of([(f, by_dense.get(pid, 0.0), by_sparse.get(pid, 0.0)) for pid, f in facts.items()])
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         try:
