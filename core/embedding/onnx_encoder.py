@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,15 +28,25 @@ from core.errors import IndexUnavailable
 
 logger = logging.getLogger(__name__)
 
+_UNREADABLE = (
+    "The search index is incomplete: its query model is missing or unreadable. Rebuild it with `movie-bot ingest`."
+)
+
 MODEL_FILE = "model.onnx"
 # The weights, stored next to the graph as ONNX external data: ONNX Runtime memory-maps them.
 MODEL_DATA_FILE = "model.onnx.data"
+# Format 3: the word-embedding table, raw little-endian float32 rows, read a few rows per batch (see
+# `WordEmbeddingRows`); the graph takes the rows a batch uses as the input WORD_EMBEDDINGS_INPUT.
+WORD_EMBEDDINGS_FILE = "word_embeddings.f32"
+WORD_EMBEDDINGS_INPUT = "word_embeddings"
 TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "encoder.json"
-# 1: one self-contained model.onnx; 2: a fused graph with its weights in model.onnx.data. Serving reads both,
-# and ingest exports again when the live bundle's encoder is of an older format.
-MANIFEST_FORMAT = 2
-READABLE_FORMATS = frozenset({1, 2})
+# 1: one self-contained model.onnx; 2: a fused graph with its weights in model.onnx.data; 3: as 2, with the
+# word embeddings out of the graph, in word_embeddings.f32. Serving reads all three, and ingest exports again
+# when the live bundle's encoder is of an older format.
+MANIFEST_FORMAT = 3
+READABLE_FORMATS = frozenset({1, 2, 3})
+_ROW_DTYPE = np.dtype("<f4")
 DEFAULT_MAX_THREADS = 2
 # Rows x padded length per model run: bounds activation memory whatever the batch. Measured (2 cores, fused
 # graph), 64 queries of about 23 tokens add 48 MB of activations with 2048, 14 MB with 512; small runs stay
@@ -74,9 +87,65 @@ class EncoderManifest:
         )
 
 
+class WordEmbeddingRows:
+    """The word-embedding table of a format-3 bundle, read row by row with `os.pread` as batches need them.
+
+    Why: a query uses about 15 of the 30,522 rows (46.9 MB), but from a memory-mapped table the kernel pages
+    in 64 KB or more around each row touched; after the benchmark's 1,240 queries 38 MB of it was resident.
+    pread copies only the rows asked for (1.5 KB each) and leaves nothing mapped. A batch's ids become indexes
+    into its own small table, so EmbedLayerNormalization gathers the same numbers: vectors are bit-identical.
+
+    The descriptor is closed by `close` or when the object is collected; reads and `close` share a lock, so
+    a read never meets a closed (or reused) descriptor.
+    """
+
+    def __init__(self, path: Path, dim: int) -> None:
+        self.dim = dim
+        self._row_bytes = dim * _ROW_DTYPE.itemsize
+        fd = os.open(path, os.O_RDONLY)  # not inherited by child processes (PEP 446)
+        try:
+            size = os.fstat(fd).st_size
+            if size == 0 or size % self._row_bytes:
+                raise ValueError(f"{path.name}: {size} bytes is not a whole number of {dim}-float rows")
+        except BaseException:
+            os.close(fd)
+            raise
+        self.rows = size // self._row_bytes
+        self._fd = fd
+        self._lock = threading.Lock()
+        self._close_fd = weakref.finalize(self, os.close, fd)
+
+    def gather(self, ids: NDArray[np.int64]) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        """The rows of the distinct ids in `ids` (ascending), and `ids` remapped to indexes into them.
+
+        Plain Python sets and one pread per row: 22 us for an 18-token query, against 45 us with np.unique
+        and a numpy copy per row (the model run takes about 3.6 ms).
+        """
+        flat = ids.ravel().tolist()
+        unique = sorted(set(flat))
+        size = self._row_bytes
+        with self._lock:
+            if not self._close_fd.alive:
+                raise RuntimeError("the word-embedding table is closed")
+            data = b"".join([os.pread(self._fd, size, token * size) for token in unique])
+        if len(data) != len(unique) * size:  # the file shrank since it was opened
+            logger.error("The word-embedding table is shorter than when it was opened")
+            raise IndexUnavailable(_UNREADABLE)
+        table = np.frombuffer(data, dtype=_ROW_DTYPE).reshape(len(unique), self.dim).astype(np.float32, copy=False)
+        if not np.isfinite(table).all():  # random bytes in a float32 row almost surely hold a NaN or inf
+            logger.error("The word-embedding table holds non-finite values: the file is corrupt")
+            raise IndexUnavailable(_UNREADABLE)
+        index = {token: k for k, token in enumerate(unique)}
+        return table, np.array([index[token] for token in flat], dtype=np.int64).reshape(ids.shape)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_fd()
+
+
 class OnnxEncoder:
-    """Loads `model.onnx` (with `model.onnx.data`), `tokenizer.json` and `encoder.json` from `model_dir`
-    (written by `export_onnx`).
+    """Loads `model.onnx` (with `model.onnx.data`, and `word_embeddings.f32` from format 3), `tokenizer.json`
+    and `encoder.json` from `model_dir` (written by `export_onnx`).
 
     Tuned for a small 1-2 core machine: `intra_op_threads` defaults to min(2, CPUs available), one inter-op
     thread, sequential execution, and no thread spinning (measured on 2 shared cores: spinning makes a single
@@ -84,15 +153,21 @@ class OnnxEncoder:
 
     Export saves an already-fused graph (2-5% faster per single query than ONNX Runtime's own fusions of the
     traced graph) with its weights in `model.onnx.data`, which ONNX Runtime memory-maps: the session loads in
-    about 21 ms instead of 113 ms, loading adds 56 MB RSS (the prepacked MatMul weights) instead of 133 MB, and
-    the embedding table pages in from the file (clean pages the kernel may drop) as queries use it. Measured
-    peak RSS of a process that loads the encoder and encodes 64 queries: 177 MB, against 243 MB with the
-    unfused, single-file model and a 2048-token budget (onnxruntime imported, no session: 60 MB). Weight
-    prepacking stays on: turning it off saves no peak memory (the unpacked weights page in instead: 176 MB) and
+    about 21 ms instead of 113 ms, and loading adds 56 MB RSS (the prepacked MatMul weights) instead of 133 MB.
+    The word-embedding table (47 MB) is no longer in that file (format 3): `WordEmbeddingRows` reads the rows a
+    batch uses. Measured on the full-catalog bundle, a process that loads the encoder and encodes the
+    benchmark's 1,240 queries one at a time peaks at 106 MB RSS instead of 143 MB (the mapped table had grown
+    to 38 MB resident), with bit-identical vectors; the row reads add about 22 us to an 18-token query (a run
+    takes about 3.6 ms on 2 threads). With the memory pattern off (below), batches of 64 and then 400 long
+    texts peak at 129 MB instead of 172 MB, and the benchmark's serving process at 213 MB instead of 250 MB.
+    Weight prepacking stays on: turning it off saves no peak memory (the unpacked weights page in instead) and
     slows a query by about 45%.
-    The CPU memory arena stays on by default: re-measured, turning it off raised peak RSS (183 vs 177 MB; 218 vs
-    201 MB after long texts), as freed blocks go back to malloc, not to the OS. `max_batch_tokens` caps rows x
-    padded length per run, so a burst of long queries costs more runs, not more memory.
+    The CPU memory arena stays on by default: turning it off raised peak RSS (183 vs 177 MB; 218 vs 201 MB after
+    long texts), as freed blocks go back to malloc, not to the OS; growing it by kSameAsRequested raised it too
+    (+12 MB after long texts). The memory pattern is off: ONNX Runtime keeps a plan per input shape, and queries
+    come in many lengths; off, peak RSS is 9 MB lower after bursts of 64 queries and 5 MB after long texts, at
+    the same speed. `max_batch_tokens` caps rows x padded length per run, so a burst of long queries costs more
+    runs, not more memory.
     """
 
     def __init__(
@@ -118,21 +193,22 @@ class OnnxEncoder:
             # Free on export's fused graph (loads in 21 ms at any level); 4-8% faster on an older, unfused one.
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.enable_cpu_mem_arena = mem_arena
+            options.enable_mem_pattern = False
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             session = ort.InferenceSession(
                 str(directory / MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
             )
+            input_names = frozenset(i.name for i in session.get_inputs())
+            rows = _word_embedding_rows(directory, manifest, input_names, tokenizer)
         except Exception as exc:  # onnxruntime raises its own types; an unsupported tokenizer, ValueError
             logger.error("Cannot load the ONNX query encoder from %s: %s", directory, exc)
-            raise IndexUnavailable(
-                "The search index is incomplete: its query model is missing or unreadable. "
-                "Rebuild it with `movie-bot ingest`."
-            ) from exc
+            raise IndexUnavailable(_UNREADABLE) from exc
 
         self._tokenizer = tokenizer
         self._session = session
-        self._input_names = frozenset(i.name for i in session.get_inputs())
+        self._input_names = input_names
+        self._rows = rows
         self._pad_id = tokenizer.token_to_id("[PAD]") or 0
         self.name = manifest.model_name
         self.dim = manifest.dim
@@ -173,11 +249,33 @@ class OnnxEncoder:
             ids[row, :n] = enc.ids
             mask[row, :n] = enc.attention_mask
             types[row, :n] = enc.type_ids
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        feeds: dict[str, np.ndarray] = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        if self._rows is not None:
+            feeds[WORD_EMBEDDINGS_INPUT], feeds["input_ids"] = self._rows.gather(ids)
         (hidden,) = self._session.run(
             ["last_hidden_state"], {k: v for k, v in feeds.items() if k in self._input_names}
         )
         return mean_pool_normalize(np.asarray(hidden, dtype=np.float32), mask)
+
+    def close(self) -> None:
+        """Close the word-embedding file now rather than at garbage collection; `encode` fails afterwards."""
+        if self._rows is not None:
+            self._rows.close()
+
+
+def _word_embedding_rows(
+    directory: Path, manifest: EncoderManifest, input_names: frozenset[str], tokenizer: WordPieceTokenizer
+) -> WordEmbeddingRows | None:
+    """Open a format-3 bundle's table and check it fits the graph and covers every token id (None before 3)."""
+    if manifest.format < 3:
+        return None
+    if WORD_EMBEDDINGS_INPUT not in input_names:
+        raise ValueError(f"a format-3 graph must take {WORD_EMBEDDINGS_INPUT!r} as an input")
+    rows = WordEmbeddingRows(directory / WORD_EMBEDDINGS_FILE, manifest.dim)
+    if rows.rows < tokenizer.vocab_size:
+        rows.close()
+        raise ValueError(f"{WORD_EMBEDDINGS_FILE} has {rows.rows} rows for {tokenizer.vocab_size} token ids")
+    return rows
 
 
 def mean_pool_normalize(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> Vectors:

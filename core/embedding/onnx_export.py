@@ -6,7 +6,9 @@ model always matches the one that built the vectors.
 The traced graph (about 600 plain ops) is fused offline by ONNX Runtime's transformer optimizer into one
 EmbedLayerNormalization, then per layer an Attention, a BiasGelu and two SkipLayerNormalization ops (fp32,
 exact math: parity stays at cosine 0.9999999). Serving then loads an already-fused graph. The weights go to
-`model.onnx.data` next to `model.onnx`, which ONNX Runtime memory-maps instead of copying (see `OnnxEncoder`).
+`model.onnx.data` next to `model.onnx`, which ONNX Runtime memory-maps instead of copying (see `OnnxEncoder`),
+except the word-embedding table: it goes to `word_embeddings.f32`, read a few rows per batch, and the graph
+takes those rows as an input (see `WordEmbeddingRows`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from core.embedding.onnx_encoder import (
     MODEL_DATA_FILE,
     MODEL_FILE,
     TOKENIZER_FILE,
+    WORD_EMBEDDINGS_FILE,
+    WORD_EMBEDDINGS_INPUT,
     EncoderManifest,
 )
 from core.embedding.port import TextEncoder, Vectors
@@ -73,7 +77,7 @@ class ParityReport:
 
 def export_onnx(st_model_name: str, out_dir: str | Path) -> OnnxArtifacts:
     """Write `model.onnx` (fused graph, fp32, dynamic batch and sequence) with its weights in
-    `model.onnx.data`, `tokenizer.json` and `encoder.json` to `out_dir`.
+    `model.onnx.data` and `word_embeddings.f32`, `tokenizer.json` and `encoder.json` to `out_dir`.
 
     fp32 on purpose: int8 dynamic quantization moves vectors too far (mean cosine about 0.955).
     """
@@ -123,11 +127,12 @@ def export_onnx(st_model_name: str, out_dir: str | Path) -> OnnxArtifacts:
     finally:
         traced.unlink(missing_ok=True)
 
-    sha = {name: _sha256(out / name) for name in (MODEL_FILE, MODEL_DATA_FILE, TOKENIZER_FILE)}
+    weights = (MODEL_FILE, MODEL_DATA_FILE, WORD_EMBEDDINGS_FILE)
+    sha = {name: _sha256(out / name) for name in (*weights, TOKENIZER_FILE)}
     manifest = EncoderManifest(st_model_name, st.dim, st.max_seq_length, sha)
     manifest_text = json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n"
     (out / MANIFEST_FILE).write_text(manifest_text, encoding="utf-8")
-    size = sum((out / name).stat().st_size for name in (MODEL_FILE, MODEL_DATA_FILE))
+    size = sum((out / name).stat().st_size for name in weights)
     logger.info("Exported %s to %s (%.1f MB)", st_model_name, out, size / 1e6)
     return OnnxArtifacts(out, st_model_name, st.dim, st.max_seq_length, sha)
 
@@ -200,8 +205,10 @@ def _fuse_and_save(traced: Path, out: Path, num_heads: int, hidden_size: int, nu
     )
     fused = optimized.get_fused_operator_statistics()
     if fused.get("Attention", 0) != num_layers or fused.get("EmbedLayerNormalization", 0) != 1:
-        # Still correct (parity is checked after export), only slower: worth a look after a library upgrade.
+        # Still correct (parity is checked after export), only slower: worth a look after a library upgrade. A
+        # missing EmbedLayerNormalization stops the export below, as format 3 takes the word embeddings from it.
         logger.warning("The ONNX graph was only partly fused: %s", fused)
+    split_word_embeddings(optimized.model, out / WORD_EMBEDDINGS_FILE)
     model_path = out / MODEL_FILE
     # Sorts the nodes, declares the com.microsoft opset of the fused ops, replaces any old data file, and
     # names the data file after the model: `model.onnx.data`.
@@ -209,8 +216,37 @@ def _fuse_and_save(traced: Path, out: Path, num_heads: int, hidden_size: int, nu
     data_path = out / MODEL_DATA_FILE
     if not data_path.is_file():
         raise RuntimeError(f"ONNX export wrote no {MODEL_DATA_FILE} next to {model_path}")
-    data_path.chmod(model_path.stat().st_mode & 0o777)  # onnx writes it owner-only; serve may run as another user
+    # onnx writes the data file owner-only; serve may run as another user.
+    for path in (data_path, out / WORD_EMBEDDINGS_FILE):
+        path.chmod(model_path.stat().st_mode & 0o777)
     onnx.checker.check_model(str(model_path))
+
+
+def split_word_embeddings(model: Any, path: Path) -> None:
+    """Move the word-embedding table of the fused graph's EmbedLayerNormalization out of the graph, into `path`
+    as raw little-endian float32 rows, and make it the graph input `word_embeddings` (format 3).
+
+    EmbedLayerNormalization only gathers rows of that input by id, so serving can feed just the rows a batch
+    uses, with the ids remapped, and gets the same numbers (see `WordEmbeddingRows`).
+    """
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    embed = [node for node in graph.node if node.op_type == "EmbedLayerNormalization"]
+    if len(embed) != 1:
+        raise RuntimeError(f"expected one EmbedLayerNormalization in the fused graph, found {len(embed)}")
+    name = embed[0].input[2]  # inputs: input_ids, segment_ids, word_embedding, ...
+    users = [node for node in graph.node for i in node.input if i == name]
+    initializer = next((t for t in graph.initializer if t.name == name), None)
+    if initializer is None or len(users) != 1:
+        raise RuntimeError(f"the word embeddings {name!r} are not a constant used by EmbedLayerNormalization alone")
+    table = numpy_helper.to_array(initializer)
+    table.astype("<f4").tofile(path)
+    graph.initializer.remove(initializer)
+    embed[0].input[2] = WORD_EMBEDDINGS_INPUT
+    graph.input.append(
+        helper.make_tensor_value_info(WORD_EMBEDDINGS_INPUT, TensorProto.FLOAT, ["rows", int(table.shape[1])])
+    )
 
 
 def _serving_tokenizer(backend: Any, max_seq_length: int) -> Any:

@@ -194,6 +194,12 @@ class WordPieceTokenizer:
             max_length=max_length,
         )
 
+    @property
+    def vocab_size(self) -> int:
+        """One more than the largest id this tokenizer can produce."""
+        t = self._template
+        return 1 + max(*self._vocab.values(), *self._added.values(), *t.prefix_ids, *t.suffix_ids)
+
     def token_to_id(self, token: str) -> int | None:
         return self._added.get(token, self._vocab.get(token))
 

@@ -15,7 +15,16 @@ import pytest
 from tokenizers import Tokenizer
 
 from core.embedding.batcher import QueryBatcher
-from core.embedding.onnx_encoder import MANIFEST_FILE, MODEL_DATA_FILE, MODEL_FILE, TOKENIZER_FILE, OnnxEncoder
+from core.embedding.onnx_encoder import (
+    MANIFEST_FILE,
+    MANIFEST_FORMAT,
+    MODEL_DATA_FILE,
+    MODEL_FILE,
+    TOKENIZER_FILE,
+    WORD_EMBEDDINGS_FILE,
+    WORD_EMBEDDINGS_INPUT,
+    OnnxEncoder,
+)
 from core.embedding.onnx_export import MIN_PARITY_COSINE, verify_parity
 from core.embedding.port import Vectors
 from core.embedding.st_encoder import SentenceTransformerEncoder
@@ -28,10 +37,11 @@ pytestmark = pytest.mark.slow
 
 def test_export_writes_model_tokenizer_and_manifest_with_checksums(onnx_dir: Path) -> None:
     manifest = json.loads((onnx_dir / MANIFEST_FILE).read_text())
+    assert manifest["format"] == MANIFEST_FORMAT == 3
     assert manifest["model_name"] == DEFAULT_MODEL
     assert manifest["dim"] == 384
     assert manifest["max_seq_length"] == 256
-    for name in (MODEL_FILE, MODEL_DATA_FILE, TOKENIZER_FILE):
+    for name in (MODEL_FILE, MODEL_DATA_FILE, WORD_EMBEDDINGS_FILE, TOKENIZER_FILE):
         assert manifest["sha256"][name] == hashlib.sha256((onnx_dir / name).read_bytes()).hexdigest()
     tokenizer = json.loads((onnx_dir / TOKENIZER_FILE).read_text())
     assert tokenizer["truncation"]["max_length"] == 256
@@ -46,12 +56,18 @@ def test_export_saves_a_fused_graph_with_external_weights(onnx_dir: Path) -> Non
     assert ops["EmbedLayerNormalization"] == 1
     assert ops["Attention"] == 6
     assert ops["SkipLayerNormalization"] == 12
-    # Every large weight lives in the data file, which ONNX Runtime memory-maps instead of copying.
+    # Every large weight lives in the data file, which ONNX Runtime memory-maps instead of copying...
     assert all(
         t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer if len(t.dims) == 2
     )
     assert (onnx_dir / MODEL_FILE).stat().st_size < 1_000_000
-    assert (onnx_dir / MODEL_DATA_FILE).stat().st_size > 80_000_000
+    assert (onnx_dir / MODEL_DATA_FILE).stat().st_size > 40_000_000
+    # ...but the word embeddings, which the graph takes as an input, from a raw float32 file of 30,522 rows.
+    (embed,) = (node for node in model.graph.node if node.op_type == "EmbedLayerNormalization")
+    assert embed.input[2] == WORD_EMBEDDINGS_INPUT
+    assert WORD_EMBEDDINGS_INPUT in {i.name for i in model.graph.input}
+    assert WORD_EMBEDDINGS_INPUT not in {t.name for t in model.graph.initializer}
+    assert (onnx_dir / WORD_EMBEDDINGS_FILE).stat().st_size == 30522 * 384 * 4
     assert not list(onnx_dir.glob("*.traced.onnx"))
 
 
@@ -77,7 +93,7 @@ def test_parity_check_catches_truncation_at_128_tokens(
     onnx_dir: Path, st_encoder: SentenceTransformerEncoder, tmp_path: Path
 ) -> None:
     # The same model, but truncating at the hub tokenizer's 128: long texts must fail parity.
-    for name in (MODEL_FILE, MODEL_DATA_FILE):
+    for name in (MODEL_FILE, MODEL_DATA_FILE, WORD_EMBEDDINGS_FILE):
         (tmp_path / name).symlink_to(onnx_dir / name)
     shutil.copy(onnx_dir / TOKENIZER_FILE, tmp_path / TOKENIZER_FILE)
     manifest = json.loads((onnx_dir / MANIFEST_FILE).read_text())
