@@ -49,6 +49,7 @@ from core.index.port import (
     in_order,
     movie_facts,
 )
+from core.index.records import RECORDS_FILE, open_records, write_records
 from core.models import Movie
 
 log = logging.getLogger(__name__)
@@ -180,10 +181,12 @@ class EdgeMovieIndex:
             raise IndexUnavailable(
                 "The movie index could not be opened; rebuild it with `movie-bot ingest`."
             ) from exc
+        count = self.count()
         table = _read_facts(bundle_dir / FACTS_FILE)
-        if table is None or len(table) != self.count():  # absent, unreadable, or not of this shard
+        if table is None or len(table) != count:  # absent, unreadable, or not of this shard
             table = _facts_from_payloads(self._shard)
         self._table = table
+        self._records = open_records(bundle_dir, count)
 
     @classmethod
     def open(cls, index_path: Path) -> EdgeMovieIndex:
@@ -226,6 +229,11 @@ class EdgeMovieIndex:
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         points = [pid for pid in map(self._table.point, imdb_ids) if pid is not None]
+        if self._records is not None and all(isinstance(pid, int) for pid in points):
+            try:
+                return in_order(imdb_ids, self._records.read(points))
+            except (OSError, ValueError) as exc:
+                log.warning("unreadable record in %s (%s); reading the index payloads", RECORDS_FILE, exc)
         # The whole payload: measured 3x faster than selecting the fields a result shows.
         records = self._shard.retrieve(points, True, False)
         return in_order(imdb_ids, (Movie.from_payload(r.payload or {}) for r in records))
@@ -234,6 +242,8 @@ class EdgeMovieIndex:
         return int(self._shard.count(CountRequest()))
 
     def close(self) -> None:
+        if self._records is not None:
+            self._records.close()
         self._shard.close()
 
 
@@ -249,6 +259,7 @@ class EdgeIndexBuilder:
         self._keys: list[tuple[str, str]] = []
         self._vectors: list[np.ndarray] = []
         self._facts: list[MovieFacts] = []
+        self._records: list[dict[str, Any]] = []
 
     def stored_vectors(self) -> Iterator[StoredVector]:
         """Vectors of the live bundle, read from its cache file (the live shard may be open in a bot)."""
@@ -279,6 +290,7 @@ class EdgeIndexBuilder:
                 # The point's id is its row in the facts table (see `_FactsTable`).
                 edge_points.append(Point(len(self._facts), vector, payload))
                 self._facts.append(movie_facts(payload))
+                self._records.append(p.movie.to_payload())
                 self._keys.append((p.movie.imdb_id, p.content_hash))
                 self._vectors.append(p.dense.astype(np.float32))
             self._shard.update(UpdateOperation.upsert_points(edge_points))
@@ -293,6 +305,7 @@ class EdgeIndexBuilder:
         rows = [[f.imdb_id, f.year, f.vote_count, f.title_words, f.names] for f in self._facts]
         (self.build_dir / FACTS_FILE).write_text(json.dumps({"format": FACTS_FORMAT, "rows": rows},
                                                             ensure_ascii=False), encoding="utf-8")
+        write_records(self.build_dir, self._records)
         manifest.write(self.build_dir)
         self.store.publish(self.build_dir)
 

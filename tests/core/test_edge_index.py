@@ -6,11 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.bootstrap import build_search_service
 from core.index.bundle import BundleStore
 from core.index.edge import FACTS_FILE
+from core.index.records import OFFSETS_FILE, RECORDS_FILE
+from core.models import Movie
 from tests.conftest import MARTIAN_QUERY, settings_for
 
 pytestmark = pytest.mark.slow
@@ -88,3 +91,38 @@ def test_an_older_bundle_with_uuid_point_ids_ranks_the_same(index_copy: Path, wi
     before = ranked(index_copy)
     _as_older_bundle(index_copy, with_facts=with_facts)
     assert ranked(index_copy) == before
+
+
+def shown(index_path: Path) -> list[list[Movie]]:
+    """The full records each query's first page shows."""
+    service = build_search_service(settings_for(index_path))
+    try:
+        return [[h.movie for h in service.search_sync(q, limit=5).hits] for q in QUERIES]
+    finally:
+        service.index.close()
+
+
+def _records(index_path: Path) -> Path:
+    return BundleStore(index_path).require_live() / RECORDS_FILE
+
+
+def test_pages_read_from_the_records_file_match_the_index_payloads(index_copy: Path) -> None:
+    assert _records(index_copy).is_file()
+    before = shown(index_copy)
+    assert all(page for page in before)
+    _records(index_copy).unlink()
+    assert shown(index_copy) == before
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled", "offsets of another build"])
+def test_a_damaged_records_file_falls_back_to_the_index_payloads(index_copy: Path, damage: str) -> None:
+    before = shown(index_copy)
+    records = _records(index_copy)
+    data = records.read_bytes()
+    if damage == "truncated":
+        records.write_bytes(data[: len(data) // 2])
+    elif damage == "garbled":  # same size, so it opens; every read then fails to parse
+        records.write_bytes(b"\xff" * len(data))
+    else:
+        np.save(records.parent / OFFSETS_FILE, np.arange(0, 30, 10, dtype=np.int64))
+    assert shown(index_copy) == before
