@@ -1,10 +1,12 @@
-"""QueryBatcher on a fake encoder: batching, result routing, failures, cancellation, cache, closing."""
+"""QueryBatcher on a fake encoder: batching, result routing, failures, cancellation, cache, closing, and the
+follow-up step that runs after encoding."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -182,3 +184,147 @@ async def test_aclose_fails_waiting_callers_and_refuses_new_ones() -> None:
 def test_max_batch_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         QueryBatcher(FakeEncoder(), max_batch=0)
+
+
+async def test_a_lone_query_runs_its_follow_up_in_the_encoder_thread() -> None:
+    encoder = FakeEncoder()
+    follow_up = ThreadPoolExecutor(max_workers=1, thread_name_prefix="follow-up")
+    batcher = QueryBatcher(encoder, follow_up=follow_up)
+    try:
+        threads: list[str] = []
+
+        def then(vector: Vectors) -> float:
+            threads.append(threading.current_thread().name)
+            return float(vector.sum())
+
+        assert await batcher.encode_then("alone", then) == pytest.approx(float(fake_vector("alone").sum()))
+    finally:
+        await batcher.aclose()
+        follow_up.shutdown()
+    assert encoder.calls == [["alone"]]
+    assert threads[0].startswith("query-encoder")
+
+
+async def test_batched_and_cached_queries_run_their_follow_ups_on_the_follow_up_executor() -> None:
+    gate = threading.Event()
+    encoder = FakeEncoder(gate=gate)
+    follow_up = ThreadPoolExecutor(max_workers=1, thread_name_prefix="follow-up")
+    batcher = QueryBatcher(encoder, follow_up=follow_up)
+    threads: dict[str, str] = {}
+
+    def then_for(text: str) -> Callable[[Vectors], str]:
+        def then(vector: Vectors) -> str:
+            np.testing.assert_array_equal(vector, fake_vector(text))
+            threads[text] = threading.current_thread().name
+            return text.upper()
+
+        return then
+
+    try:
+        first = asyncio.create_task(batcher.encode("first"))
+        assert await asyncio.to_thread(encoder.started.wait, 10)
+        batched = [asyncio.create_task(batcher.encode_then(t, then_for(t))) for t in ("a", "b", "c")]
+        await asyncio.sleep(0)
+        gate.set()
+        await first
+        assert await asyncio.gather(*batched) == ["A", "B", "C"]
+        assert await batcher.encode_then("a", then_for("a")) == "A"  # from the cache
+    finally:
+        gate.set()
+        await batcher.aclose()
+        follow_up.shutdown()
+    assert encoder.calls == [["first"], ["a", "b", "c"]]
+    assert all(name.startswith("follow-up") for name in threads.values())
+    assert set(threads) == {"a", "b", "c"}
+
+
+async def test_a_failing_follow_up_fails_only_its_caller_and_the_vector_stays_cached() -> None:
+    encoder = FakeEncoder()
+    batcher = QueryBatcher(encoder)
+
+    def broken(vector: Vectors) -> None:
+        raise LookupError("ranking failed")
+
+    try:
+        with pytest.raises(LookupError, match="ranking failed"):
+            await batcher.encode_then("query", broken)
+        np.testing.assert_array_equal(await batcher.encode("query"), fake_vector("query"))
+        assert await batcher.encode_then("other", lambda v: v.shape) == (DIM,)
+    finally:
+        await batcher.aclose()
+    assert encoder.calls == [["query"], ["other"]]
+
+
+async def test_a_caller_cancelled_during_its_follow_up_leaves_the_batcher_working() -> None:
+    started, release = threading.Event(), threading.Event()
+    batcher = QueryBatcher(FakeEncoder())
+
+    def slow(vector: Vectors) -> str:
+        started.set()
+        assert release.wait(10)
+        return "late"
+
+    try:
+        task = asyncio.create_task(batcher.encode_then("slow", slow))
+        assert await asyncio.to_thread(started.wait, 10)
+        task.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await batcher.encode_then("next", lambda v: "ok") == "ok"
+    finally:
+        release.set()
+        await batcher.aclose()
+
+
+async def test_aclose_returns_only_once_a_follow_up_in_the_encoder_thread_has_finished() -> None:
+    started, release = threading.Event(), threading.Event()
+    finished: list[bool] = []
+    batcher = QueryBatcher(FakeEncoder())
+
+    def slow(vector: Vectors) -> None:
+        started.set()
+        assert release.wait(10)
+        finished.append(True)
+
+    task = asyncio.create_task(batcher.encode_then("slow", slow))
+    try:
+        assert await asyncio.to_thread(started.wait, 10)
+        closing = asyncio.create_task(batcher.aclose())
+        await asyncio.sleep(0.05)
+        assert not closing.done()  # still waiting for the thread
+        release.set()
+        await closing
+        assert finished == [True]
+        with pytest.raises(BatcherClosed):
+            await task
+    finally:
+        release.set()
+        await batcher.aclose()
+
+
+async def test_a_batch_of_one_with_queries_waiting_hands_its_follow_up_over() -> None:
+    gate = threading.Event()
+    encoder = FakeEncoder(gate=gate)
+    follow_up = ThreadPoolExecutor(max_workers=1, thread_name_prefix="follow-up")
+    batcher = QueryBatcher(encoder, max_batch=1, follow_up=follow_up)
+    threads: dict[str, str] = {}
+
+    def record(text: str) -> Callable[[Vectors], None]:
+        return lambda vector: threads.__setitem__(text, threading.current_thread().name)
+
+    try:
+        first = asyncio.create_task(batcher.encode_then("a", record("a")))
+        assert await asyncio.to_thread(encoder.started.wait, 10)
+        rest = [asyncio.create_task(batcher.encode_then(t, record(t))) for t in ("b", "c")]
+        await asyncio.sleep(0)
+        gate.set()
+        await asyncio.gather(first, *rest)
+    finally:
+        gate.set()
+        await batcher.aclose()
+        follow_up.shutdown()
+    assert encoder.calls == [["a"], ["b"], ["c"]]
+    # "a" and "c" were alone when their batch formed; "b" had "c" waiting behind it.
+    assert threads["a"].startswith("query-encoder") and threads["c"].startswith("query-encoder")
+    assert threads["b"].startswith("follow-up")
