@@ -48,10 +48,9 @@ class QueryBatcher:
 
     The default wait is 0: a lone query is encoded at once (a fixed wait would add to every idle query's
     latency), and under load batches form by themselves from the queries that arrive while the encoder runs.
-    `max_batch` defaults to 4: batching saves no encoder CPU per query with this model (measured 4.3-4.8 ms
-    of CPU per query at batch sizes 1 to 32), but ONNX Runtime's arena keeps the largest run's activations.
-    Measured with the bench's workload (64 concurrent clients): anonymous memory at the end 104 MB at 4,
-    111 MB at 8, 113 MB at 32; throughput 190 q/s at 4 and at 32, 173 q/s at 2.
+    `max_batch` defaults to 32: the encoder splits a batch into runs of similar length (see `PAD_BUDGET` in
+    core.embedding.onnx_encoder), so a larger batch shares each run's fixed cost among more queries. Measured
+    with the bench's workload (64 concurrent clients, 2 cores): 221 q/s at 4, 240 at 16, 265 at 32, 269 at 64.
 
     Encoding runs in one dedicated worker thread, so calls never overlap and never block the event loop.
     A cancelled caller simply drops out of its batch; a failing encode fails only the callers in that batch,
@@ -64,7 +63,7 @@ class QueryBatcher:
     def __init__(
         self,
         encoder: TextEncoder,
-        max_batch: int = 4,
+        max_batch: int = 32,
         max_wait_ms: float = 0.0,
         cache_size: int = 256,
         follow_up: Executor | None = None,

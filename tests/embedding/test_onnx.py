@@ -20,6 +20,7 @@ from core.embedding.onnx_encoder import (
     MANIFEST_FORMAT,
     MODEL_DATA_FILE,
     MODEL_FILE,
+    PAD_BUDGET,
     TOKENIZER_FILE,
     WORD_EMBEDDINGS_FILE,
     WORD_EMBEDDINGS_INPUT,
@@ -28,6 +29,7 @@ from core.embedding.onnx_encoder import (
 from core.embedding.onnx_export import MIN_PARITY_COSINE, verify_parity
 from core.embedding.port import Vectors
 from core.embedding.st_encoder import SentenceTransformerEncoder
+from core.embedding.wordpiece import Encoding
 from core.settings import DEFAULT_MODEL
 from tests.embedding.probe import heavy_modules_after
 from tests.embedding.texts import LONG_TEXTS, OVER_LIMIT_TEXT, OVERVIEWS, PARITY_TEXTS, QUERIES, SHORT_TEXTS
@@ -129,6 +131,24 @@ def test_token_budget_and_session_options_do_not_change_vectors(
     # A budget of 64 tokens splits the texts into many runs of a few rows each (long ones alone).
     small = OnnxEncoder(onnx_dir, max_batch_tokens=64, mem_arena=False, intra_op_threads=1)
     np.testing.assert_allclose(small.encode(PARITY_TEXTS), onnx_encoder.encode(PARITY_TEXTS), atol=1e-5)
+
+
+def test_a_long_text_runs_apart_from_short_ones_instead_of_padding_them(
+    onnx_encoder: OnnxEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[list[int]] = []
+    real_run = onnx_encoder._run
+
+    def spy(encodings: Sequence[Encoding]) -> Vectors:
+        runs.append([len(e.ids) for e in encodings])
+        return real_run(encodings)
+
+    monkeypatch.setattr(onnx_encoder, "_run", spy)
+    texts = ["space heist", "a dog", "love story", OVERVIEWS[0]]
+    vectors = onnx_encoder.encode(texts, batch_size=64)
+    assert len(runs) == 2
+    assert max(runs[0]) + PAD_BUDGET < runs[1][0]  # the three short ones together, the overview alone
+    np.testing.assert_allclose(vectors, np.vstack([onnx_encoder.encode([t]) for t in texts]), atol=1e-5)
 
 
 @pytest.mark.parametrize("which", ["onnx", "st"])
