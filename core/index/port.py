@@ -13,14 +13,14 @@ from numpy.typing import NDArray
 from core.index.manifest import IndexManifest
 from core.models import Movie
 from core.sparse import SparseVec
-from core.text_fold import fold_uncached
+from core.text_fold import fold_words
 
 DENSE = "dense"
 SPARSE = "bm25"
 
 
-# What ranking reads of every candidate (see `movie_facts`). Reading payloads is most of a search's cost in
-# a server index, so the full record (overview, genres) is fetched only for the page that is shown.
+# What ranking reads of every candidate (see `movie_facts`). Kept small: the full record (overview, genres)
+# is fetched only for the page that is shown.
 RANKING_FIELDS = ["imdb_id", "title", "year", "director", "cast", "vote_count"]
 # Everything a result shows.
 RESULT_FIELDS = ["imdb_id", "title", "year", "overview", "genres", "director", "cast", "vote_count", "popularity"]
@@ -56,9 +56,9 @@ def movie_facts(payload: dict[str, Any]) -> MovieFacts:
     """Ranking facts from a stored payload (`RANKING_FIELDS`)."""
     year = payload.get("year")
     people = (*payload.get("director", ()), *payload.get("cast", ()))
-    names = (" ".join(words) for words in map(fold_uncached, people) if words)
+    names = (" ".join(words) for words in map(fold_words, people) if words)
     return MovieFacts.of(str(payload["imdb_id"]), int(year) if year is not None else None,
-                         int(payload.get("vote_count", 0)), fold_uncached(str(payload.get("title", ""))), names)
+                         int(payload.get("vote_count", 0)), fold_words(str(payload.get("title", ""))), names)
 
 
 @dataclass(frozen=True, slots=True)
