@@ -48,9 +48,10 @@ class QueryBatcher:
 
     The default wait is 0: a lone query is encoded at once (a fixed wait would add to every idle query's
     latency), and under load batches form by themselves from the queries that arrive while the encoder runs.
-    `max_batch` defaults to 32: the encoder splits a batch into runs of similar length (see `PAD_BUDGET` in
-    core.embedding.onnx_encoder), so a larger batch shares each run's fixed cost among more queries. Measured
-    with the bench's workload (64 concurrent clients, 2 cores): 221 q/s at 4, 240 at 16, 265 at 32, 269 at 64.
+    `max_batch` defaults to 32: the encoder packs a batch into few runs (see core.embedding.packing), so a
+    larger batch shares each run's fixed cost among more queries. Measured with the bench's workload (64
+    concurrent clients, 2 cores, three runs each in one process): 290-307 q/s at 8, 312-337 at 16, 305-333 at
+    32, 298-333 at 64 (before packing: 221 at 4, 240 at 16, 265 at 32, 269 at 64).
 
     Encoding runs in one dedicated worker thread, so calls never overlap and never block the event loop.
     A cancelled caller simply drops out of its batch; a failing encode fails only the callers in that batch,

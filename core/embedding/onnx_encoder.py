@@ -2,25 +2,28 @@
 reads the exported tokenizer.json): the serving path never imports torch, transformers or `tokenizers`.
 
 It reproduces sentence-transformers' all-MiniLM-L6-v2 pipeline: WordPiece tokens truncated at the model's
-max_seq_length (256, not the 128 baked into the hub's tokenizer.json), padded only to the longest text of a
-batch, BERT's last hidden state, mean pooling over real tokens (padding masked out), then L2 normalization.
+max_seq_length (256, not the 128 baked into the hub's tokenizer.json), BERT's last hidden state, mean pooling
+over each text's own tokens, then L2 normalization. Format-4 bundles pack several texts into a row (see
+`core.embedding.packing`); older ones pad each text to the longest of its run.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from core.embedding.packing import PackedBatch
 from core.embedding.port import Vectors
 from core.embedding.threads import available_cpus
 from core.embedding.wordpiece import Encoding, WordPieceTokenizer
@@ -39,24 +42,30 @@ MODEL_DATA_FILE = "model.onnx.data"
 # `WordEmbeddingRows`); the graph takes the rows a batch uses as the input WORD_EMBEDDINGS_INPUT.
 WORD_EMBEDDINGS_FILE = "word_embeddings.f32"
 WORD_EMBEDDINGS_INPUT = "word_embeddings"
+# Format 4: inputs that let a row hold several texts (see `core.embedding.packing`).
+POSITION_IDS_INPUT = "position_ids"
+BLOCK_MASK_INPUT = "block_mask"
 TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "encoder.json"
 # 1: one self-contained model.onnx; 2: a fused graph with its weights in model.onnx.data; 3: as 2, with the
-# word embeddings out of the graph, in word_embeddings.f32. Serving reads all three, and ingest exports again
-# when the live bundle's encoder is of an older format.
-MANIFEST_FORMAT = 3
-READABLE_FORMATS = frozenset({1, 2, 3})
+# word embeddings out of the graph, in word_embeddings.f32; 4: as 3, taking position ids and a block mask
+# (packed rows). Serving reads all four, and ingest exports again when the live bundle's encoder is older.
+MANIFEST_FORMAT = 4
+READABLE_FORMATS = frozenset({1, 2, 3, 4})
 _ROW_DTYPE = np.dtype("<f4")
 DEFAULT_MAX_THREADS = 2
 SPIN_US = 100  # how long an idle intra-op thread spins before it sleeps (see OnnxEncoder)
-# Rows x padded length per model run: bounds activation memory whatever the batch. Measured (2 cores, fused
-# graph), 64 queries of about 23 tokens add 48 MB of activations with 2048, 14 MB with 512; small runs stay
-# in cache, so 512 is also faster per query (3.1 vs 4.1 ms). 256 saves 7 MB more but runs long queries alone.
-DEFAULT_MAX_BATCH_TOKENS = 512
-# Padding tokens a run may add before a longer text starts a run of its own. A run costs a fixed ~1.85 ms
-# (the weights stream through the cache once) plus ~0.24 ms a token on one core, so padding beyond ~8 tokens
-# costs more than a new run. Padding everything to the longest text made batching useless: the benchmark's
-# 640 concurrent queries, 32 at a time on 2 threads, took 4.5 ms of CPU a query, 3.2 ms with this budget.
+# Tokens per model run (rows x padded length; real tokens when packed): bounds activation memory whatever the
+# batch. Measured (2 cores, fused graph), 64 queries of about 23 tokens add 48 MB of activations with 2048,
+# 14 MB with 512; small runs stay in cache, so 512 was also faster per query (3.1 vs 4.1 ms). Packed (format 4),
+# 256 lowers the benchmark's peak RSS by 4 MB at the same throughput (326-334 vs 294-339 queries/s): 32
+# queries of about 10 tokens take two runs instead of one, and a run's fixed cost is small beside its tokens.
+DEFAULT_MAX_BATCH_TOKENS = 256
+# Formats 1-3, which pad every text of a run to its longest: padding tokens a run may add before a longer text
+# starts a run of its own. A run costs a fixed ~1.85 ms (the weights stream through the cache once) plus ~0.24 ms a
+# token on one core, so padding beyond ~8 tokens costs more than a new run. Padding everything to the longest text
+# made batching useless: the benchmark's 640 concurrent queries, 32 at a time on 2 threads, took 4.5 ms of CPU a
+# query, 3.2 ms with this budget.
 PAD_BUDGET = 8
 
 
@@ -93,8 +102,33 @@ class EncoderManifest:
         )
 
 
+def _pread_holding_the_gil() -> Callable[[int, int, int, int], int] | None:
+    """libc's `pread(fd, address, size, offset)`, called without releasing the GIL; None if unreachable.
+
+    Why: `os.pread` releases the GIL on every call, and a batch reads a row per distinct token (about 200 for
+    32 queries). Under load the ranking thread holds the GIL for up to a millisecond at a time (Qdrant Edge
+    keeps it through a search), so every release let it in and the encoder thread waited up to a switch
+    interval (5 ms) to get the GIL back, while the model sat idle: that waiting was almost half of the encoder
+    thread's time. A row comes from the page cache in about a microsecond, too short to be worth releasing
+    the GIL for. Measured (full catalog, 64 concurrent clients, both readers alternating in one process, four
+    runs each, four such comparisons): 1-12% more queries/s, 6% at the median (for example 314 -> 353, 321 ->
+    337); the encoder thread's time outside the model halved. A lone query is as fast either way.
+    """
+    try:
+        libc = ctypes.PyDLL(None, use_errno=True)  # PyDLL: calls keep the GIL
+        pread = libc.pread
+    except (OSError, AttributeError):
+        return None
+    pread.restype = ctypes.c_ssize_t
+    pread.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long]  # off_t: a long
+    return cast(Callable[[int, int, int, int], int], pread)
+
+
+_PREAD = _pread_holding_the_gil()
+
+
 class WordEmbeddingRows:
-    """The word-embedding table of a format-3 bundle, read row by row with `os.pread` as batches need them.
+    """The word-embedding table of a format-3 bundle, read row by row with pread as batches need them.
 
     Why: a query uses about 15 of the 30,522 rows (46.9 MB), but from a memory-mapped table the kernel pages
     in 64 KB or more around each row touched; after the benchmark's 1,240 queries 38 MB of it was resident.
@@ -124,25 +158,43 @@ class WordEmbeddingRows:
     def gather(self, ids: NDArray[np.int64]) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         """The rows of the distinct ids in `ids` (ascending), and `ids` remapped to indexes into them.
 
-        Plain Python sets and one pread per row: 22 us for an 18-token query, against 45 us with np.unique
-        and a numpy copy per row (the model run takes about 3.6 ms).
+        Plain Python sets and one pread per row, straight into the table: 11 us for an 18-token query (the
+        model run takes about 3 ms).
         """
         flat = ids.ravel().tolist()
         unique = sorted(set(flat))
-        size = self._row_bytes
+        raw = np.empty((len(unique), self.dim), dtype=_ROW_DTYPE)
         with self._lock:
             if not self._close_fd.alive:
                 raise RuntimeError("the word-embedding table is closed")
-            data = b"".join([os.pread(self._fd, size, token * size) for token in unique])
-        if len(data) != len(unique) * size:  # the file shrank since it was opened
+            complete = self._read_rows(unique, raw)
+        if not complete:  # the file shrank since it was opened
             logger.error("The word-embedding table is shorter than when it was opened")
             raise IndexUnavailable(_UNREADABLE)
-        table = np.frombuffer(data, dtype=_ROW_DTYPE).reshape(len(unique), self.dim).astype(np.float32, copy=False)
+        table = raw.astype(np.float32, copy=False)
         if not np.isfinite(table).all():  # random bytes in a float32 row almost surely hold a NaN or inf
             logger.error("The word-embedding table holds non-finite values: the file is corrupt")
             raise IndexUnavailable(_UNREADABLE)
         index = {token: k for k, token in enumerate(unique)}
         return table, np.array([index[token] for token in flat], dtype=np.int64).reshape(ids.shape)
+
+    def _read_rows(self, tokens: list[int], out: NDArray[Any]) -> bool:
+        """Reads the table's rows `tokens` into `out`, in that order; False if the file ended first."""
+        size = self._row_bytes
+        if _PREAD is None:
+            data = b"".join([os.pread(self._fd, size, token * size) for token in tokens])
+            if len(data) != len(tokens) * size:
+                return False
+            out.reshape(-1).view(np.uint8)[:] = np.frombuffer(data, dtype=np.uint8)
+            return True
+        address = out.ctypes.data
+        for k, token in enumerate(tokens):
+            read = _PREAD(self._fd, address + k * size, size, token * size)
+            if read < 0:
+                raise OSError(ctypes.get_errno(), "cannot read the word-embedding table")
+            if read != size:
+                return False
+        return True
 
     def close(self) -> None:
         with self._lock:
@@ -176,8 +228,12 @@ class OnnxEncoder:
     long texts), as freed blocks go back to malloc, not to the OS; growing it by kSameAsRequested raised it too
     (+12 MB after long texts). The memory pattern is off: ONNX Runtime keeps a plan per input shape, and queries
     come in many lengths; off, peak RSS is 9 MB lower after bursts of 64 queries and 5 MB after long texts, at
-    the same speed. `max_batch_tokens` caps rows x padded length per run, so a burst of long queries costs more
-    runs, not more memory.
+    the same speed. `max_batch_tokens` caps the tokens of a run, so a burst of long queries costs more runs, not
+    more memory.
+
+    Format 4 packs several texts into a row (see core.embedding.packing): 32 of the benchmark's queries take
+    2.9 instead of 3.5 ms of CPU a query (one or two runs instead of five, and no padding to speak of), with
+    the vectors they get alone (max abs difference about 1.5e-7).
     """
 
     def __init__(
@@ -212,6 +268,9 @@ class OnnxEncoder:
                 str(directory / MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
             )
             input_names = frozenset(i.name for i in session.get_inputs())
+            packed = manifest.format >= 4
+            if packed and not {POSITION_IDS_INPUT, BLOCK_MASK_INPUT} <= input_names:
+                raise ValueError(f"a format-4 graph must take {POSITION_IDS_INPUT!r} and {BLOCK_MASK_INPUT!r}")
             rows = _word_embedding_rows(directory, manifest, input_names, tokenizer)
         except Exception as exc:  # onnxruntime raises its own types; an unsupported tokenizer, ValueError
             logger.error("Cannot load the ONNX query encoder from %s: %s", directory, exc)
@@ -221,6 +280,7 @@ class OnnxEncoder:
         self._session = session
         self._input_names = input_names
         self._rows = rows
+        self._packed = packed
         self._pad_id = tokenizer.token_to_id("[PAD]") or 0
         self.name = manifest.model_name
         self.dim = manifest.dim
@@ -237,6 +297,8 @@ class OnnxEncoder:
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(texts)
+        if self._packed:
+            return self._encode_packed(encodings, out, batch_size)
         # Runs of similar length waste little compute on padding; results go back in input order.
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         chunk: list[int] = []
@@ -251,8 +313,36 @@ class OnnxEncoder:
         out[chunk] = self._run([encodings[j] for j in chunk])
         return out
 
+    def _encode_packed(self, encodings: Sequence[Encoding], out: Vectors, batch_size: int) -> Vectors:
+        """Longest texts first, in runs of at most `max_batch_tokens` tokens and `batch_size` texts, each packed
+        into rows."""
+        order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
+        chunk: list[int] = []
+        tokens = 0
+        for i in order:
+            if chunk and (tokens + len(encodings[i].ids) > self.max_batch_tokens or len(chunk) >= batch_size):
+                out[chunk] = self._run_packed([encodings[j] for j in chunk])
+                chunk, tokens = [], 0
+            chunk.append(i)
+            tokens += len(encodings[i].ids)
+        out[chunk] = self._run_packed([encodings[j] for j in chunk])
+        return out
+
+    def _run_packed(self, encodings: Sequence[Encoding]) -> Vectors:
+        batch = PackedBatch.of(encodings, self._pad_id)
+        feeds: dict[str, np.ndarray] = {
+            "input_ids": batch.input_ids,
+            "token_type_ids": batch.token_type_ids,
+            POSITION_IDS_INPUT: batch.position_ids,
+            BLOCK_MASK_INPUT: batch.block_mask,
+        }
+        if self._rows is not None:
+            feeds[WORD_EMBEDDINGS_INPUT], feeds["input_ids"] = self._rows.gather(batch.input_ids)
+        (hidden,) = self._session.run(["last_hidden_state"], feeds)
+        return batch.pool(np.asarray(hidden, dtype=np.float32))
+
     def _run(self, encodings: Sequence[Encoding]) -> Vectors:
-        """Pad one batch to its longest member, run the model, and pool."""
+        """Formats 1-3: pad one batch to its longest member, run the model, and pool."""
         length = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), length), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), length), dtype=np.int64)

@@ -8,7 +8,8 @@ EmbedLayerNormalization, then per layer an Attention, a BiasGelu and two SkipLay
 exact math: parity stays at cosine 0.9999999). Serving then loads an already-fused graph. The weights go to
 `model.onnx.data` next to `model.onnx`, which ONNX Runtime memory-maps instead of copying (see `OnnxEncoder`),
 except the word-embedding table: it goes to `word_embeddings.f32`, read a few rows per batch, and the graph
-takes those rows as an input (see `WordEmbeddingRows`).
+takes those rows as an input (see `WordEmbeddingRows`). The graph also takes position ids and a block mask, so
+a row can hold several texts (see `core.embedding.packing`).
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from typing import Any
 import numpy as np
 
 from core.embedding.onnx_encoder import (
+    BLOCK_MASK_INPUT,
     MANIFEST_FILE,
     MODEL_DATA_FILE,
     MODEL_FILE,
+    POSITION_IDS_INPUT,
     TOKENIZER_FILE,
     WORD_EMBEDDINGS_FILE,
     WORD_EMBEDDINGS_INPUT,
@@ -209,6 +212,7 @@ def _fuse_and_save(traced: Path, out: Path, num_heads: int, hidden_size: int, nu
         # missing EmbedLayerNormalization stops the export below, as format 3 takes the word embeddings from it.
         logger.warning("The ONNX graph was only partly fused: %s", fused)
     split_word_embeddings(optimized.model, out / WORD_EMBEDDINGS_FILE)
+    accept_packed_rows(optimized.model)
     model_path = out / MODEL_FILE
     # Sorts the nodes, declares the com.microsoft opset of the fused ops, replaces any old data file, and
     # names the data file after the model: `model.onnx.data`.
@@ -247,6 +251,41 @@ def split_word_embeddings(model: Any, path: Path) -> None:
     graph.input.append(
         helper.make_tensor_value_info(WORD_EMBEDDINGS_INPUT, TensorProto.FLOAT, ["rows", int(table.shape[1])])
     )
+
+
+def accept_packed_rows(model: Any) -> None:
+    """Let a row hold several texts (format 4): EmbedLayerNormalization takes the position ids as the input
+    `position_ids` (restarting at each text) and every Attention takes `block_mask` (batch, sequence,
+    sequence; 1 where a token may attend to another) instead of the padding mask, which nothing reads any more.
+
+    The padding mask only told each row's length; a block mask also keeps the texts of a row apart. Masked
+    scores get -10000 before the softmax, which rounds to exactly 0, so a text attends as if it were alone.
+    """
+    from onnx import TensorProto, helper
+
+    graph = model.graph
+    (embed,) = (node for node in graph.node if node.op_type == "EmbedLayerNormalization")
+    attention = [node for node in graph.node if node.op_type == "Attention"]
+    # EmbedLayerNormalization inputs: ..., 7 mask, 8 position_ids; outputs: embeddings, mask index.
+    if len(embed.input) < 8 or not attention or any(node.input[3] != embed.output[1] for node in attention):
+        raise RuntimeError("the fused graph's attention does not read EmbedLayerNormalization's mask index")
+    for node in attention:
+        node.input[3] = BLOCK_MASK_INPUT
+    padding_mask = embed.input[7]
+    del embed.input[7:]
+    embed.input.extend(["", POSITION_IDS_INPUT])
+    # The padding mask's Cast, and the graph input it read, have no other use: drop them.
+    mask_cast = next((node for node in graph.node if padding_mask in node.output), None)
+    if mask_cast is not None and not any(padding_mask in node.input for node in graph.node):
+        graph.node.remove(mask_cast)
+        source = mask_cast.input[0]
+        unused = [i for i in graph.input if i.name == source and not any(source in n.input for n in graph.node)]
+        for graph_input in unused:
+            graph.input.remove(graph_input)
+    graph.input.extend([
+        helper.make_tensor_value_info(POSITION_IDS_INPUT, TensorProto.INT32, ["batch", "sequence"]),
+        helper.make_tensor_value_info(BLOCK_MASK_INPUT, TensorProto.INT32, ["batch", "sequence", "sequence"]),
+    ])
 
 
 def _serving_tokenizer(backend: Any, max_seq_length: int) -> Any:

@@ -5,19 +5,32 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from core.bootstrap import build_search_service
 from core.index.bundle import BundleStore
-from core.index.edge import FACTS_FILE
+from core.index.edge import (
+    FACTS_FILE,
+    SEARCHED_FILES,
+    SHARD_DIR,
+    EdgeIndexBuilder,
+    EdgeMovieIndex,
+    warm_page_cache,
+)
+from core.index.edge import _config as _CONFIG
+from core.index.manifest import IndexManifest
+from core.index.port import IndexPoint, RetrievalRequest
 from core.index.records import OFFSETS_FILE, RECORDS_FILE
 from core.models import Movie
+from core.sparse import SparseVec
 from tests.conftest import MARTIAN_QUERY, settings_for
 
 pytestmark = pytest.mark.slow
 
+DIM = 384
 QUERIES = (MARTIAN_QUERY, "Tom Hanks in space", "a 90s movie where toys come alive", "Suite Française")
 
 
@@ -27,6 +40,73 @@ def ranked(index_path: Path) -> list[list[tuple[str, float]]]:
         return [[(h.movie.imdb_id, h.score) for h in service.search_sync(q, limit=10).hits] for q in QUERIES]
     finally:
         service.index.close()
+
+
+def _without_int8_copies(dim: int) -> Any:
+    """The shard config of bundles built before the int8 copies."""
+    from qdrant_edge import EdgeConfig
+
+    from core.index import edge
+
+    config = _CONFIG(dim)
+    dense = config.vectors[edge.DENSE]
+    plain = type(dense)(size=dense.size, distance=dense.distance, memory=dense.memory, hnsw_config=dense.hnsw_config)
+    return EdgeConfig(vectors={edge.DENSE: plain}, sparse_vectors=config.sparse_vectors,
+                      payload_memory=config.payload_memory, id_tracker_memory=config.id_tracker_memory,
+                      wal_enabled=config.wal_enabled, max_search_threads=config.max_search_threads)
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["int8 copies", "older bundle without them"])
+def large_bundle(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, bool]:
+    """A bundle of 12,000 random points, enough that the shard builds its HNSW graph and int8 copies (it
+    searches smaller ones exactly, by scanning): its index path, its vectors, and whether it is of the older kind."""
+    older_bundle: bool = request.param
+    root = tmp_path_factory.mktemp("large")
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(12_000, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = BundleStore(root / "index")
+    with pytest.MonkeyPatch.context() as patch:
+        if older_bundle:
+            patch.setattr("core.index.edge._config", _without_int8_copies)
+        builder = EdgeIndexBuilder(store, store.new_build_dir(), DIM)
+        builder.write([
+            IndexPoint(Movie(f"tt{i:07d}", f"Film {i}", 2000, "An overview."), f"h{i}", vectors[i],
+                       SparseVec([i % 97], [1.0]))
+            for i in range(len(vectors))
+        ])
+        builder.publish(IndexManifest("model", DIM, "recipe", "sparse", len(vectors), "2026-01-01"))
+    shard_config = (store.require_live() / SHARD_DIR / "edge_config.json").read_text()
+    assert ('"quantization_config"' in shard_config) is not older_bundle
+    return root / "index", vectors, older_bundle
+
+
+def test_dense_scores_are_exact_cosines_though_the_graph_search_compares_int8_vectors(
+    large_bundle: tuple[Path, Any, bool],
+) -> None:
+    index_path, vectors, _ = large_bundle
+    rng = np.random.default_rng(7)
+    index = EdgeMovieIndex.open(index_path)
+    try:
+        for _ in range(10):
+            query = vectors[rng.integers(0, len(vectors))]
+            found = index.retrieve(RetrievalRequest(query, SparseVec([5], [1.0]), 60))
+            rows = [int(f.imdb_id[2:]) for f in found.facts]
+            # int8 scores would be off by about 1e-3: rescoring with the float32 vectors gives the cosine.
+            np.testing.assert_allclose(found.dense, vectors[rows] @ query, atol=2e-6)
+    finally:
+        index.close()
+
+
+def test_the_files_searches_read_are_found_for_warming(large_bundle: tuple[Path, Any, bool]) -> None:
+    index_path, _, older_bundle = large_bundle
+    shard = BundleStore(index_path).require_live() / SHARD_DIR
+    warmed = {path.relative_to(path.parents[1]).as_posix() for path in warm_page_cache(shard)}
+    # Found by Qdrant Edge's file names: an upgrade that renamed them would leave every restart's first searches
+    # reading from disk again, unnoticed.
+    int8_copies = {name for name in SEARCHED_FILES if name.endswith("quantized.data")}
+    assert warmed == set(SEARCHED_FILES) - (int8_copies if older_bundle else set())
+    assert warm_page_cache(shard / "missing") == []
 
 
 def test_a_bundle_without_its_facts_file_ranks_the_same(index_copy: Path) -> None:
@@ -56,7 +136,6 @@ def _as_older_bundle(index_path: Path, *, with_facts: bool) -> None:
     facts.json of [point uuid, imdb_id, title, year, votes, people] rows."""
     from qdrant_edge import EdgeShard, Point, ScrollRequest, UpdateOperation
 
-    from core.index.edge import SHARD_DIR, _config
     from core.index.port import point_id
 
     live = BundleStore(index_path).require_live()
@@ -69,7 +148,7 @@ def _as_older_bundle(index_path: Path, *, with_facts: bool) -> None:
             break
     shard.close()
     shutil.rmtree(live / SHARD_DIR)
-    older = EdgeShard.create(str(live / SHARD_DIR), _config(384))
+    older = EdgeShard.create(str(live / SHARD_DIR), _CONFIG(384))
     rows = []
     for r in records:
         payload = r.payload or {}

@@ -16,11 +16,12 @@ from tokenizers import Tokenizer
 
 from core.embedding.batcher import QueryBatcher
 from core.embedding.onnx_encoder import (
+    BLOCK_MASK_INPUT,
     MANIFEST_FILE,
     MANIFEST_FORMAT,
     MODEL_DATA_FILE,
     MODEL_FILE,
-    PAD_BUDGET,
+    POSITION_IDS_INPUT,
     TOKENIZER_FILE,
     WORD_EMBEDDINGS_FILE,
     WORD_EMBEDDINGS_INPUT,
@@ -29,9 +30,9 @@ from core.embedding.onnx_encoder import (
 from core.embedding.onnx_export import MIN_PARITY_COSINE, verify_parity
 from core.embedding.port import Vectors
 from core.embedding.st_encoder import SentenceTransformerEncoder
-from core.embedding.wordpiece import Encoding
 from core.settings import DEFAULT_MODEL
 from tests.embedding.probe import heavy_modules_after
+from tests.embedding.runs import record_runs
 from tests.embedding.texts import LONG_TEXTS, OVER_LIMIT_TEXT, OVERVIEWS, PARITY_TEXTS, QUERIES, SHORT_TEXTS
 
 pytestmark = pytest.mark.slow
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.slow
 
 def test_export_writes_model_tokenizer_and_manifest_with_checksums(onnx_dir: Path) -> None:
     manifest = json.loads((onnx_dir / MANIFEST_FILE).read_text())
-    assert manifest["format"] == MANIFEST_FORMAT == 3
+    assert manifest["format"] == MANIFEST_FORMAT == 4
     assert manifest["model_name"] == DEFAULT_MODEL
     assert manifest["dim"] == 384
     assert manifest["max_seq_length"] == 256
@@ -71,6 +72,11 @@ def test_export_saves_a_fused_graph_with_external_weights(onnx_dir: Path) -> Non
     assert WORD_EMBEDDINGS_INPUT not in {t.name for t in model.graph.initializer}
     assert (onnx_dir / WORD_EMBEDDINGS_FILE).stat().st_size == 30522 * 384 * 4
     assert not list(onnx_dir.glob("*.traced.onnx"))
+    # Packed rows: position ids restart at each text, and attention reads a block mask, not a padding mask.
+    inputs = {i.name for i in model.graph.input}
+    assert inputs == {"input_ids", "token_type_ids", WORD_EMBEDDINGS_INPUT, POSITION_IDS_INPUT, BLOCK_MASK_INPUT}
+    assert embed.input[8] == POSITION_IDS_INPUT
+    assert all(node.input[3] == BLOCK_MASK_INPUT for node in model.graph.node if node.op_type == "Attention")
 
 
 def test_long_texts_are_long_enough_to_expose_128_token_truncation(onnx_dir: Path) -> None:
@@ -133,22 +139,36 @@ def test_token_budget_and_session_options_do_not_change_vectors(
     np.testing.assert_allclose(small.encode(PARITY_TEXTS), onnx_encoder.encode(PARITY_TEXTS), atol=1e-5)
 
 
-def test_a_long_text_runs_apart_from_short_ones_instead_of_padding_them(
+def test_texts_packed_into_rows_get_the_vectors_they_get_alone(
     onnx_encoder: OnnxEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    runs: list[list[int]] = []
-    real_run = onnx_encoder._run
-
-    def spy(encodings: Sequence[Encoding]) -> Vectors:
-        runs.append([len(e.ids) for e in encodings])
-        return real_run(encodings)
-
-    monkeypatch.setattr(onnx_encoder, "_run", spy)
+    runs = record_runs(monkeypatch, onnx_encoder, "_run_packed")
+    # A long overview and short queries: one run, one row, no padding.
     texts = ["space heist", "a dog", "love story", OVERVIEWS[0]]
     vectors = onnx_encoder.encode(texts, batch_size=64)
-    assert len(runs) == 2
-    assert max(runs[0]) + PAD_BUDGET < runs[1][0]  # the three short ones together, the overview alone
-    np.testing.assert_allclose(vectors, np.vstack([onnx_encoder.encode([t]) for t in texts]), atol=1e-5)
+    assert len(runs) == 1
+    alone = np.vstack([onnx_encoder.encode([t]) for t in texts])
+    np.testing.assert_allclose(vectors, alone, atol=1e-6)
+    # Dozens of queries of different lengths: a few rows, and still each text's own vector.
+    queries = [f"{q} {'again ' * (i % 7)}" for i, q in enumerate(QUERIES * 3)][:40]
+    np.testing.assert_allclose(
+        onnx_encoder.encode(queries), np.vstack([onnx_encoder.encode([q]) for q in queries]), atol=1e-6
+    )
+
+
+def test_packed_runs_keep_to_the_token_budget_and_batch_size(
+    onnx_dir: Path, onnx_encoder: OnnxEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = OnnxEncoder(onnx_dir, max_batch_tokens=64)
+    runs = record_runs(monkeypatch, small, "_run_packed")
+    texts = [*QUERIES, *LONG_TEXTS[:2]]
+    vectors = small.encode(texts, batch_size=3)
+    assert sum(len(run) for run in runs) == len(texts)
+    for run in runs:
+        assert len(run) <= 3
+        assert sum(run) <= 64 or len(run) == 1  # a longer text runs alone
+    assert any(len(run) > 1 for run in runs)
+    np.testing.assert_allclose(vectors, onnx_encoder.encode(texts), atol=1e-6)
 
 
 @pytest.mark.parametrize("which", ["onnx", "st"])

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.embedding import onnx_encoder
 from core.embedding.onnx_encoder import OnnxEncoder, WordEmbeddingRows, mean_pool_normalize
 from core.errors import IndexUnavailable
 
@@ -33,7 +34,17 @@ def _table(tmp_path: Path, rows: int, dim: int = 4) -> tuple[Path, np.ndarray]:
     return path, values
 
 
-def test_word_embedding_rows_gather_distinct_rows_and_remap_ids(tmp_path: Path) -> None:
+@pytest.fixture(params=["libc pread, keeping the GIL", "os.pread"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of reading rows: libc's pread through ctypes, and os.pread where ctypes cannot reach libc."""
+    if request.param == "os.pread":
+        monkeypatch.setattr(onnx_encoder, "_PREAD", None)
+    else:
+        assert onnx_encoder._PREAD is not None  # Linux and macOS reach libc
+    return str(request.param)
+
+
+def test_word_embedding_rows_gather_distinct_rows_and_remap_ids(tmp_path: Path, reader: str) -> None:
     path, values = _table(tmp_path, rows=10)
     rows = WordEmbeddingRows(path, dim=4)
     assert rows.rows == 10
@@ -46,7 +57,7 @@ def test_word_embedding_rows_gather_distinct_rows_and_remap_ids(tmp_path: Path) 
     rows.close()
 
 
-def test_word_embedding_rows_past_the_end_or_not_finite_are_an_unavailable_index(tmp_path: Path) -> None:
+def test_word_embedding_rows_past_the_end_or_not_finite_are_an_unavailable_index(tmp_path: Path, reader: str) -> None:
     path, values = _table(tmp_path, rows=10)
     rows = WordEmbeddingRows(path, dim=4)
     with pytest.raises(IndexUnavailable):
