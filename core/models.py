@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 IMDB_URL = "https://www.imdb.com/title/{imdb_id}/"
@@ -83,9 +84,19 @@ class MovieHit:
         }
 
 
+class MatchQuality(Enum):
+    """How much to trust a page of results, so every front end can be honest when nothing fits."""
+
+    GOOD = "good"
+    WEAK = "weak"  # the best match is weak: show the hits marked as such, with what to try instead
+    UNREADABLE = "unreadable"  # the query is in a script the model cannot read (it reads English only)
+
+
 @dataclass(frozen=True, slots=True)
 class SearchResults:
-    """One page of results. `offset` is the rank before the first hit; `has_more` says a next page exists."""
+    """One page of results. `offset` is the rank before the first hit; `has_more` says a next page exists.
+
+    `similar_to` is set when the page answers "films like X" (`/similar`, "movies like X"): X itself."""
 
     query: str
     hits: tuple[MovieHit, ...]
@@ -93,6 +104,8 @@ class SearchResults:
     offset: int = 0
     has_more: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    quality: MatchQuality = MatchQuality.GOOD
+    similar_to: Movie | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
