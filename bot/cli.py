@@ -13,7 +13,7 @@ from bot.logging_setup import configure_logging
 from core.errors import ConfigError, MovieBotError
 from core.settings import Settings, load_settings
 
-log = logging.getLogger("movie-bot")
+logger = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception:
-        log.exception("movie-bot %s failed", args.command)
+        logger.exception("movie-bot %s failed", args.command)
         return 1
 
 
@@ -83,18 +83,15 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def _search(settings: Settings, query: str, k: int, as_json: bool) -> int:
     from bot.plain_render import render_results
-    from core.bootstrap import build_search_service
+    from core.bootstrap import open_search_service
     from core.errors import InvalidQuery
     from core.query_text import MAX_RESULTS, clean_query
 
     if not 1 <= k <= MAX_RESULTS:
         raise InvalidQuery(f"-k must be between 1 and {MAX_RESULTS}.")
     clean_query(query)  # bad input is answered before the model loads
-    service = build_search_service(settings)
-    try:
+    with open_search_service(settings) as service:
         results = service.search_sync(query, limit=k)
-    finally:
-        service.index.close()
     out = json.dumps(results.to_json(), ensure_ascii=False) if as_json else render_results(results)
     sys.stdout.write(out + "\n")
     return 0
@@ -102,13 +99,10 @@ def _search(settings: Settings, query: str, k: int, as_json: bool) -> int:
 
 def _chat(settings: Settings) -> int:
     from bot.console import run_console
-    from core.bootstrap import build_search_service
+    from core.bootstrap import open_search_service
 
-    service = build_search_service(settings)
-    try:
+    with open_search_service(settings) as service:
         run_console(lambda q: service.search_sync(q), _stdin_lines(), _write_line)
-    finally:
-        service.index.close()
     return 0
 
 
@@ -130,15 +124,12 @@ def _stdin_lines() -> Iterator[str]:
 
 
 def _eval(settings: Settings, queries_path: Path, as_json: bool) -> int:
-    from core.bootstrap import build_search_service
+    from core.bootstrap import open_search_service
     from scripts.evaluate import evaluate, format_report, load_queries
 
     queries = load_queries(queries_path)
-    service = build_search_service(settings)
-    try:
+    with open_search_service(settings) as service:
         report = evaluate(queries, lambda q: service.search_sync(q, limit=10))
-    finally:
-        service.index.close()
     if as_json:
         sys.stdout.write(json.dumps(report) + "\n")
     else:

@@ -1,7 +1,8 @@
 """`movie-bot serve`: run every chat adapter whose token is set, side by side in one event loop.
 
-The search service is built once (in a worker thread, on first use) and shared; SIGTERM and SIGINT set one
-stop event that every adapter watches, so a deploy's stop signal ends the process cleanly with exit code 0.
+The search service is built once, in a worker thread, handed to each adapter as a constructor argument, and
+closed once when they have all stopped. SIGTERM and SIGINT set one stop event that every adapter watches, so a
+deploy's stop signal ends the process cleanly with exit code 0.
 """
 
 from __future__ import annotations
@@ -11,60 +12,14 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from core.bootstrap import build_search_service
-from core.models import SearchResults
 from core.search_port import MovieSearch
 from core.settings import Settings
 
-log = logging.getLogger(__name__)
-
-
-class SharedSearch:
-    """Builds the search service once for all adapters and closes it when the last adapter lets go."""
-
-    def __init__(self, build: Callable[[], MovieSearch]) -> None:
-        self._build = build
-        self._service: MovieSearch | None = None
-        self._users = 0
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> MovieSearch:
-        async with self._lock:
-            if self._service is None:
-                self._service = await asyncio.to_thread(self._build)
-            self._users += 1
-            return _Lease(self)
-
-    async def release(self) -> None:
-        async with self._lock:
-            self._users -= 1
-            if self._users <= 0 and self._service is not None:
-                service, self._service = self._service, None
-                await service.aclose()
-
-    @property
-    def service(self) -> MovieSearch:
-        assert self._service is not None
-        return self._service
-
-
-class _Lease:
-    """What an adapter holds: searches go to the shared service, `aclose` only gives the lease back."""
-
-    def __init__(self, owner: SharedSearch) -> None:
-        self._owner = owner
-        self._closed = False
-
-    async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
-        return await self._owner.service.search(query, limit=limit, offset=offset)
-
-    async def aclose(self) -> None:
-        if not self._closed:
-            self._closed = True
-            await self._owner.release()
+logger = logging.getLogger(__name__)
 
 
 def serve(settings: Settings, console: Callable[[Settings], int]) -> int:
@@ -83,31 +38,42 @@ async def run_adapters(settings: Settings, stop: asyncio.Event | None = None) ->
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    shared = SharedSearch(lambda: build_search_service(settings))
-    factory: Callable[[], Awaitable[MovieSearch]] = shared.acquire
-    runners: list[Coroutine[Any, Any, None]] = []
-    if settings.telegram_token is not None:
-        from bot.telegram.app import build_application, run_telegram
-
-        runners.append(run_telegram(build_application(settings, factory), stop))
-    if settings.discord_token is not None:
-        from bot.discord.client import build_client, run_discord
-
-        token = settings.discord_token.get_secret_value()
-        runners.append(run_discord(build_client(settings, factory), token, stop))
-    tasks = [asyncio.create_task(r) for r in runners]
-    failed = False
     try:
-        for finished in asyncio.as_completed(tasks):
-            try:
-                await finished
-            except Exception:
-                log.exception("a chat adapter stopped with an error; stopping the others")
-                failed = True
-            stop.set()
+        search: MovieSearch = await asyncio.to_thread(build_search_service, settings)
+        try:
+            return await _run_until_stopped(_adapters(settings, search, stop), stop)
+        finally:
+            await search.aclose()
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-    log.info("stopped")
+        logger.info("stopped")
+
+
+def _adapters(settings: Settings, search: MovieSearch, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
+    runners: list[Coroutine[Any, Any, None]] = []
+    if settings.telegram_token is not None:
+        from bot.telegram.app import build_application, run_telegram
+
+        runners.append(run_telegram(build_application(settings, search), stop))
+    if settings.discord_token is not None:
+        from bot.discord.client import build_client, run_discord
+
+        token = settings.discord_token.get_secret_value()
+        runners.append(run_discord(build_client(settings, search), token, stop))
+    return runners
+
+
+async def _run_until_stopped(runners: list[Coroutine[Any, Any, None]], stop: asyncio.Event) -> int:
+    """Run the adapters; when one ends (a stop signal, or an error), stop the others. 1 if any failed."""
+    tasks = [asyncio.create_task(r) for r in runners]
+    failed = False
+    for finished in asyncio.as_completed(tasks):
+        try:
+            await finished
+        except Exception:
+            logger.exception("a chat adapter stopped with an error; stopping the others")
+            failed = True
+        stop.set()
     return 1 if failed else 0

@@ -1,10 +1,19 @@
-"""The one place that builds core services from settings. Heavy: call it from a worker thread or at start-up."""
+"""The one place that builds core services from settings. Heavy: call it from a worker thread or at start-up.
+
+Everything that searches gets its `SearchService` from here, built once and closed once by its owner:
+`movie-bot serve` builds it in a worker thread and hands the instance to each chat adapter; the other commands
+use `open_search_service`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from core.documents import RECIPE_VERSION
+from core.embedding.batcher import QueryBatcher
 from core.embedding.port import TextEncoder
 from core.errors import IndexUnavailable
 from core.index.bundle import ENCODER_DIR, BundleStore
@@ -13,7 +22,7 @@ from core.search_service import SearchService
 from core.settings import Settings
 from core.sparse import SPARSE_RECIPE
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def open_index(settings: Settings) -> MovieIndex:
@@ -34,7 +43,6 @@ def open_query_encoder(settings: Settings) -> TextEncoder:
         return SentenceTransformerEncoder(settings.embedding_model)
     from core.embedding.onnx_encoder import OnnxEncoder
 
-
     live = BundleStore(settings.index_path).live_dir()
     if live is None or not (live / ENCODER_DIR).is_dir():
         raise IndexUnavailable(
@@ -44,7 +52,17 @@ def open_query_encoder(settings: Settings) -> TextEncoder:
     return OnnxEncoder(live / ENCODER_DIR)
 
 
-def build_search_service(settings: Settings) -> SearchService:
+def search_service_for(index: MovieIndex, encoder: TextEncoder) -> SearchService:
+    """A service over an open index and encoder, with its query batcher and its one ranking thread.
+
+    The batcher hands batched queries' ranking to that thread, so the encoder thread moves on to the next batch.
+    """
+    ranking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-rank")
+    return SearchService(index, encoder, QueryBatcher(encoder, follow_up=ranking), ranking)
+
+
+def open_index_and_encoder(settings: Settings) -> tuple[MovieIndex, TextEncoder]:
+    """The index and a query encoder that matches it (same model and text recipes), or a clear error."""
     index = open_index(settings)
     try:
         index.manifest.require_compatible(settings.embedding_model, RECIPE_VERSION, SPARSE_RECIPE)
@@ -52,6 +70,20 @@ def build_search_service(settings: Settings) -> SearchService:
     except BaseException:
         index.close()
         raise
-    log.info("index ready: %d movies built %s with %s", index.manifest.points, index.manifest.built_at,
-             index.manifest.model_name)
-    return SearchService(index, encoder)
+    logger.info("index ready: %d movies built %s with %s", index.manifest.points, index.manifest.built_at,
+                index.manifest.model_name)
+    return index, encoder
+
+
+def build_search_service(settings: Settings) -> SearchService:
+    return search_service_for(*open_index_and_encoder(settings))
+
+
+@contextlib.contextmanager
+def open_search_service(settings: Settings) -> Iterator[SearchService]:
+    """The service for callers without an event loop (search, chat, eval, bench), closed when the block ends."""
+    service = build_search_service(settings)
+    try:
+        yield service
+    finally:
+        service.close()

@@ -39,26 +39,27 @@ class SearchService:
         self,
         index: MovieIndex,
         encoder: TextEncoder,
+        batcher: QueryBatcher,
+        ranking: ThreadPoolExecutor,
         *,
         ranker: Ranker | None = None,
         sparse: SparseEncoder | None = None,
         candidates: int = CANDIDATES,
     ) -> None:
+        """`ranking` is the one ranking thread, also the batcher's follow-up executor (see core.bootstrap)."""
         self.index = index
         self.encoder = encoder
         self.ranker = ranker or Ranker()
         self.sparse = sparse or SparseEncoder()
         self.candidates = candidates
-        self._batcher: QueryBatcher | None = None
-        self._ranking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-rank")
+        self._batcher = batcher
+        self._ranking = ranking
         self._closed = False
 
     async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         started = time.perf_counter()
         intent = parse_intent(clean_query(query))
         limit, offset = _clamp(limit, offset)
-        if self._batcher is None:
-            self._batcher = QueryBatcher(self.encoder, follow_up=self._ranking)
 
         def rank(vector: np.ndarray) -> SearchResults:
             return self._rank_page(intent, vector, limit, offset, started)
@@ -94,11 +95,19 @@ class SearchService:
         if self._closed:
             return
         self._closed = True
-        if self._batcher is not None:
-            await self._batcher.aclose()  # returns with the encoder thread idle
+        await self._batcher.aclose()  # returns with the encoder thread idle
         # One worker, first in, first out: the index closes after every ranking already queued.
         await asyncio.get_running_loop().run_in_executor(self._ranking, self.index.close)
         self._ranking.shutdown(wait=False)
+
+    def close(self) -> None:
+        """`aclose` for callers without an event loop, once no search is running (CLI, eval, bench)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._batcher.shutdown()
+        self._ranking.shutdown(wait=True)
+        self.index.close()
 
 
 def _clamp(limit: int, offset: int) -> tuple[int, int]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 
 import discord
 from discord import app_commands
@@ -20,9 +19,7 @@ from bot.discord.failures import report_failure
 from core.search_port import MovieSearch
 from core.settings import Settings
 
-log = logging.getLogger(__name__)
-
-SearchFactory = Callable[[], Awaitable[MovieSearch]]
+logger = logging.getLogger(__name__)
 
 # Interaction tokens live 15 minutes; the buttons must expire (and be disabled) well before that.
 PAGER_TIMEOUT_SECONDS = 600.0
@@ -33,7 +30,7 @@ class MovieBotClient(discord.Client):
 
     def __init__(
         self,
-        search_factory: SearchFactory,
+        search: MovieSearch,
         guild_id: int | None,
         *,
         pager_timeout: float = PAGER_TIMEOUT_SECONDS,
@@ -41,37 +38,30 @@ class MovieBotClient(discord.Client):
         super().__init__(intents=discord.Intents.none())
         self.tree = app_commands.CommandTree(self)
         self.tree.error(report_failure)
-        self._search_factory = search_factory
+        self._search = search
         self._guild_id = guild_id
         self._pager_timeout = pager_timeout
-        self._search: MovieSearch | None = None
 
     async def setup_hook(self) -> None:
-        self._search = await self._search_factory()
         self.tree.add_command(build_movie_command(self._search, pager_timeout=self._pager_timeout))
         if self._guild_id is not None:
             guild = discord.Object(id=self._guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
-            log.info("Synced %d slash command(s) to guild %s", len(synced), self._guild_id)
+            logger.info("Synced %d slash command(s) to guild %s", len(synced), self._guild_id)
         else:
             synced = await self.tree.sync()
-            log.info("Synced %d slash command(s) globally (may take up to an hour to appear)", len(synced))
+            logger.info("Synced %d slash command(s) globally (may take up to an hour to appear)", len(synced))
 
     async def on_ready(self) -> None:
-        log.info("Discord bot connected as %s", self.user)
-
-    async def close(self) -> None:
-        await super().close()
-        search, self._search = self._search, None
-        if search is not None:
-            await search.aclose()
+        logger.info("Discord bot connected as %s", self.user)
 
 
-def build_client(settings: Settings, search_factory: SearchFactory) -> MovieBotClient:
-    """Client configured from settings; `DISCORD_API_BASE`, when set, redirects it to an emulator."""
+def build_client(settings: Settings, search: MovieSearch) -> MovieBotClient:
+    """Client configured from settings; `DISCORD_API_BASE`, when set, redirects it to an emulator. `search`
+    belongs to the caller, who closes it."""
     apply_api_base(settings.discord_api_base)
-    return MovieBotClient(search_factory, settings.discord_guild_id)
+    return MovieBotClient(search, settings.discord_guild_id)
 
 
 async def run_discord(client: MovieBotClient, token: str, stop: asyncio.Event) -> None:
@@ -83,7 +73,7 @@ async def run_discord(client: MovieBotClient, token: str, stop: asyncio.Event) -
         if runner.done():
             runner.result()
             return
-        log.info("Stopping the Discord bot")
+        logger.info("Stopping the Discord bot")
     finally:
         stopper.cancel()
         if not client.is_closed():

@@ -1,11 +1,10 @@
-"""The Telegram bot wired in one place: the search is opened in post_init and closed in post_shutdown."""
+"""The Telegram bot wired in one place, around a search service that its caller owns."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dtm
 import logging
-from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.error import InvalidToken, TelegramError
@@ -20,8 +19,6 @@ from core.search_port import MovieSearch
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-SearchFactory = Callable[[], Awaitable[MovieSearch]]
 
 COMMANDS = (
     BotCommand("movie", "Find a movie by describing its plot"),
@@ -39,23 +36,17 @@ def api_urls(base_url: str) -> tuple[str, str]:
     return f"{root}/bot", f"{root}/file/bot"
 
 
-def build_application(settings: Settings, search_factory: SearchFactory) -> TelegramApp:
-    """Build the bot without touching the network; the search factory is awaited only when it runs."""
+def build_application(settings: Settings, search: MovieSearch) -> TelegramApp:
+    """Build the bot without touching the network. `search` belongs to the caller, who closes it."""
     if settings.telegram_token is None:
         raise ConfigError("TELEGRAM_TOKEN is not set: create a bot with @BotFather and put its token there.")
     token = settings.telegram_token.get_secret_value()  # log redaction is process-wide: bot/logging_setup.py
 
     async def post_init(application: TelegramApp) -> None:
-        application.bot_data.search = await search_factory()
         try:
             await application.bot.set_my_commands(COMMANDS)
         except TelegramError as error:  # the bot works without the menu; not worth failing start-up
             logger.warning("Could not register the command menu: %s", error)
-
-    async def post_shutdown(application: TelegramApp) -> None:
-        search, application.bot_data.search = application.bot_data.search, None
-        if search is not None:
-            await search.aclose()
 
     builder = (
         ApplicationBuilder()
@@ -70,12 +61,12 @@ def build_application(settings: Settings, search_factory: SearchFactory) -> Tele
                            allow_sending_without_reply=True))
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(post_init)
-        .post_shutdown(post_shutdown)
     )
     if settings.telegram_base_url:
         api_url, file_url = api_urls(settings.telegram_base_url)
         builder = builder.base_url(api_url).base_file_url(file_url)
     application = builder.build()
+    application.bot_data.search = search
     application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
     return application

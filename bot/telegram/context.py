@@ -13,14 +13,14 @@ from core.search_port import MovieSearch
 
 @dataclass
 class BotState:
-    """The search (created in post_init, closed in post_shutdown) and the queries behind paging buttons."""
+    """The search (handed in by `build_application`, owned by its caller) and the queries behind paging buttons."""
 
     search: MovieSearch | None = None
     pages: PageStore = field(default_factory=PageStore)
 
     def require_search(self) -> MovieSearch:
         if self.search is None:
-            raise RuntimeError("the movie search is not ready: post_init has not run")
+            raise RuntimeError("the movie search is not set: build the application with build_application")
         return self.search
 
 

@@ -128,6 +128,11 @@ class QueryBatcher:
                 running.exception()  # its callers were failed above; only wait for the thread to be idle
         self._executor.shutdown(wait=False, cancel_futures=True)
 
+    def shutdown(self) -> None:
+        """Release the encoder thread without an event loop: for a batcher whose loop has ended or never ran."""
+        self._closed = True
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
     def _cached(self, text: str) -> Vectors | None:
         if self._closed:
             raise BatcherClosed("the query batcher is closed")

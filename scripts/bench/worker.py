@@ -64,12 +64,12 @@ class _Counting:
 
 
 async def _run_ours(plan: dict[str, Any], launched: float) -> dict[str, Any]:
-    from core.bootstrap import build_search_service
+    from core.bootstrap import open_index_and_encoder, search_service_for
     from core.settings import load_settings
 
-    service = build_search_service(load_settings())
-    counting = _Counting(service.encoder)
-    service.encoder = counting
+    index, encoder = open_index_and_encoder(load_settings())
+    counting = _Counting(encoder)
+    service = search_service_for(index, counting)
     first = await service.search(plan["warmup"])
     ready_s = time.time() - launched
     ready_rss = peak_rss_mb()

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.bootstrap import build_search_service
+from core.bootstrap import open_search_service
 from core.index.bundle import BundleStore
 from core.index.edge import (
     FACTS_FILE,
@@ -35,11 +35,8 @@ QUERIES = (MARTIAN_QUERY, "Tom Hanks in space", "a 90s movie where toys come ali
 
 
 def ranked(index_path: Path) -> list[list[tuple[str, float]]]:
-    service = build_search_service(settings_for(index_path))
-    try:
+    with open_search_service(settings_for(index_path)) as service:
         return [[(h.movie.imdb_id, h.score) for h in service.search_sync(q, limit=10).hits] for q in QUERIES]
-    finally:
-        service.index.close()
 
 
 def _without_int8_copies(dim: int) -> Any:
@@ -174,11 +171,8 @@ def test_an_older_bundle_with_uuid_point_ids_ranks_the_same(index_copy: Path, wi
 
 def shown(index_path: Path) -> list[list[Movie]]:
     """The full records each query's first page shows."""
-    service = build_search_service(settings_for(index_path))
-    try:
+    with open_search_service(settings_for(index_path)) as service:
         return [[h.movie for h in service.search_sync(q, limit=5).hits] for q in QUERIES]
-    finally:
-        service.index.close()
 
 
 def _records(index_path: Path) -> Path:

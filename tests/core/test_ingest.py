@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from core.bootstrap import build_search_service
+from core.bootstrap import build_search_service, open_search_service
 from core.embedding.onnx_encoder import MANIFEST_FILE, MANIFEST_FORMAT, EncoderManifest
 from core.errors import IndexMismatch, IndexUnavailable
 from core.index.bundle import ENCODER_DIR, BundleStore
@@ -27,11 +27,8 @@ pytestmark = pytest.mark.slow
 
 
 def top_ids(index_path: Path, query: str, k: int = 5) -> list[str]:
-    service = build_search_service(settings_for(index_path))
-    try:
+    with open_search_service(settings_for(index_path)) as service:
         return [h.movie.imdb_id for h in service.search_sync(query, limit=k).hits]
-    finally:
-        service.index.close()
 
 
 def rewrite_fixture(dest: Path, *, drop: str | None = None, change: str | None = None) -> Path:
@@ -67,11 +64,8 @@ def test_first_ingest_counts_every_reason_and_answers(built: tuple[Path, IngestR
 
 def test_repaired_titles_are_shown_correctly(built: tuple[Path, IngestReport]) -> None:
     root, _ = built
-    service = build_search_service(settings_for(root / "index"))
-    try:
+    with open_search_service(settings_for(root / "index")) as service:
         hits = service.search_sync("French wartime romance during the German occupation", limit=10).hits
-    finally:
-        service.index.close()
     titles = [h.movie.title for h in hits]
     assert "Suite Française" in titles
     for hit in hits:

@@ -11,6 +11,7 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
+from core.bootstrap import search_service_for
 from core.embedding.batcher import BatcherClosed
 from core.index.port import MovieIndex
 from core.models import SearchResults
@@ -53,7 +54,7 @@ class Recorder:
 
 def make_service(gate: threading.Event | None = None) -> tuple[SearchService, FakeIndex, Recorder]:
     index = FakeIndex()
-    service = SearchService(cast(MovieIndex, index), FakeEncoder())
+    service = search_service_for(cast(MovieIndex, index), FakeEncoder())
     recorder = Recorder(index, gate)
     cast(Any, service)._rank_page = recorder
     return service, index, recorder

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from qdrant_client import QdrantClient
 
-from core.bootstrap import build_search_service, open_query_encoder
+from core.bootstrap import open_index, open_query_encoder, open_search_service, search_service_for
 from core.index.server import ServerMovieIndex
 from core.ingest import IngestReport, run_ingest
-from core.search_service import SearchService
 from tests.conftest import MARTIAN_QUERY, settings_for
 
 pytestmark = pytest.mark.slow
@@ -31,16 +30,13 @@ def test_server_and_embedded_backends_rank_the_same(built: tuple[Path, IngestRep
     report = run_ingest(settings, progress=False, client=client)
     assert report.backend == "qdrant server"
 
-    server = SearchService(ServerMovieIndex(client, "movies"), open_query_encoder(settings))
-    edge = build_search_service(settings_for(root / "index"))
-    try:
+    server = search_service_for(ServerMovieIndex(client, "movies"), open_query_encoder(settings))
+    with open_search_service(settings_for(root / "index")) as edge:
         for query in QUERIES:
             a = server.search_sync(query, limit=10).hits
             b = edge.search_sync(query, limit=10).hits
             assert [h.movie.imdb_id for h in a] == [h.movie.imdb_id for h in b], query
             assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-4)
-    finally:
-        edge.index.close()
 
     # Re-ingest on the server reuses the stored vectors and swaps the alias to a new collection.
     old = {c.name for c in client.get_collections().collections}
@@ -56,7 +52,7 @@ def test_both_backends_fetch_full_records_in_the_order_asked(built: tuple[Path, 
     root, _ = built
     client = QdrantClient(":memory:")
     run_ingest(settings_for(tmp_path / "index"), progress=False, client=client)
-    edge = build_search_service(settings_for(root / "index")).index
+    edge = open_index(settings_for(root / "index"))
     server = ServerMovieIndex(client, "movies")
     try:
         wanted = ["tt3659388", "tt9999999", "tt0900387"]  # The Martian, an unknown id, Suite Française

@@ -72,15 +72,12 @@ async def start_bot(fake: FakeDiscord, search: FakeMovieSearch) -> AsyncIterator
     ) -> RunningBot:
         backend = movies or search
 
-        async def factory() -> FakeMovieSearch:
-            return backend
-
         settings = Settings(DISCORD_API_BASE=fake.base_url, DISCORD_GUILD_ID=guild_id)
         if pager_timeout is None:
-            client = build_client(settings, factory)
+            client = build_client(settings, backend)
         else:
             apply_api_base(settings.discord_api_base)
-            client = MovieBotClient(factory, guild_id, pager_timeout=pager_timeout)
+            client = MovieBotClient(backend, guild_id, pager_timeout=pager_timeout)
         stop = asyncio.Event()
         task = asyncio.create_task(run_discord(client, TOKEN, stop))
         bot = RunningBot(fake, backend, client, stop, task)

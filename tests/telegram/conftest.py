@@ -50,11 +50,8 @@ def search() -> FakeMovieSearch:
 
 @pytest.fixture
 async def bot(emulator: BotApiEmulator, search: FakeMovieSearch) -> AsyncIterator[RunningBot]:
-    async def search_factory() -> FakeMovieSearch:
-        return search
-
     settings = load_settings(TELEGRAM_TOKEN=TOKEN, TELEGRAM_BASE_URL=emulator.base_url)
-    application = build_application(settings, search_factory)
+    application = build_application(settings, search)
     stop = asyncio.Event()
     task = asyncio.create_task(run_telegram(application, stop))
     running = RunningBot(emulator, search, application, stop, task)

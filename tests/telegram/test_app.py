@@ -14,10 +14,6 @@ from tests.fakes import FakeMovieSearch
 from tests.telegram.conftest import TOKEN, RunningBot
 
 
-async def _factory() -> FakeMovieSearch:
-    return FakeMovieSearch()
-
-
 @pytest.mark.parametrize(
     "base", ["http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/bot/", "http://127.0.0.1:8081"]
 )
@@ -27,14 +23,14 @@ def test_base_url_gives_matching_api_and_file_urls(base: str) -> None:
 
 def test_application_uses_the_configured_server() -> None:
     settings = load_settings(TELEGRAM_TOKEN=TOKEN, TELEGRAM_BASE_URL="http://127.0.0.1:8081/bot")
-    bot = build_application(settings, _factory).bot
+    bot = build_application(settings, FakeMovieSearch()).bot
     assert bot.base_url == f"http://127.0.0.1:8081/bot{TOKEN}"
     assert bot.base_file_url == f"http://127.0.0.1:8081/file/bot{TOKEN}"
 
 
 def test_missing_token_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_TOKEN"):
-        build_application(load_settings(TELEGRAM_TOKEN=""), _factory)
+        build_application(load_settings(TELEGRAM_TOKEN=""), FakeMovieSearch())
 
 
 async def test_typing_is_refreshed_while_a_slow_search_runs(

@@ -250,12 +250,11 @@ async def test_an_inline_query_that_crashes_still_gets_an_answer(bot: RunningBot
     assert answer.params["cache_time"] in (0, "0")
 
 
-async def test_stop_shuts_down_cleanly_and_closes_the_search(bot: RunningBot) -> None:
+async def test_stop_shuts_down_cleanly_and_leaves_the_search_to_its_owner(bot: RunningBot) -> None:
     await search_in_private(bot)
     await bot.shut_down()
     assert bot.task.result() is None
-    assert bot.search.closed
-    assert bot.application.bot_data.search is None
+    assert not bot.search.closed  # serve built it and closes it once every adapter has stopped
 
 
 async def test_hostile_catalog_text_is_sent_as_valid_html(emulator: BotApiEmulator) -> None:
@@ -264,13 +263,8 @@ async def test_hostile_catalog_text_is_sent_as_valid_html(emulator: BotApiEmulat
               "Mars & <i>unclosed " + "astronaut & <tag> " * 400)
         for n in range(7)
     )
-    search = FakeMovieSearch(hostile)
-
-    async def factory() -> FakeMovieSearch:
-        return search
-
     application = build_application(load_settings(TELEGRAM_TOKEN=TOKEN, TELEGRAM_BASE_URL=emulator.base_url),
-                                    factory)
+                                    FakeMovieSearch(hostile))
     stop = asyncio.Event()
     task = asyncio.create_task(run_telegram(application, stop))
     try:
@@ -292,16 +286,12 @@ async def test_rejected_token_is_a_config_error_that_does_not_quote_it(
     caplog.set_level(logging.DEBUG)
     wrong = "999999:WRONG-secret-token"
     search = FakeMovieSearch()
-
-    async def factory() -> FakeMovieSearch:
-        return search
-
     application = build_application(load_settings(TELEGRAM_TOKEN=wrong, TELEGRAM_BASE_URL=emulator.base_url),
-                                    factory)
+                                    search)
     with pytest.raises(ConfigError) as caught:
         await run_telegram(application, asyncio.Event())
     assert "TELEGRAM_TOKEN" in caught.value.user_message
     assert wrong not in str(caught.value)
     assert not any(wrong in r.getMessage() for r in caplog.records if r.name.startswith("bot.telegram"))
-    assert search.calls == [] and not search.closed  # never created, so nothing to close
+    assert search.calls == [] and not search.closed  # the caller owns the search: the adapter never closes it
     assert emulator.calls[0].method == "getMe" and emulator.calls[0].status == 401
