@@ -13,7 +13,7 @@ from bot.logging_setup import configure_logging
 from core.errors import ConfigError, MovieBotError
 from core.settings import Settings, load_settings
 
-log = logging.getLogger("movie-bot")
+logger = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception:
-        log.exception("movie-bot %s failed", args.command)
+        logger.exception("movie-bot %s failed", args.command)
         return 1
 
 

@@ -19,7 +19,7 @@ from core.models import SearchResults
 from core.search_port import MovieSearch
 from core.settings import Settings
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class SharedSearch:
@@ -102,12 +102,12 @@ async def run_adapters(settings: Settings, stop: asyncio.Event | None = None) ->
             try:
                 await finished
             except Exception:
-                log.exception("a chat adapter stopped with an error; stopping the others")
+                logger.exception("a chat adapter stopped with an error; stopping the others")
                 failed = True
             stop.set()
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-    log.info("stopped")
+    logger.info("stopped")
     return 1 if failed else 0

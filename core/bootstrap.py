@@ -13,7 +13,7 @@ from core.search_service import SearchService
 from core.settings import Settings
 from core.sparse import SPARSE_RECIPE
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def open_index(settings: Settings) -> MovieIndex:
@@ -52,6 +52,6 @@ def build_search_service(settings: Settings) -> SearchService:
     except BaseException:
         index.close()
         raise
-    log.info("index ready: %d movies built %s with %s", index.manifest.points, index.manifest.built_at,
+    logger.info("index ready: %d movies built %s with %s", index.manifest.points, index.manifest.built_at,
              index.manifest.model_name)
     return SearchService(index, encoder)

@@ -20,7 +20,7 @@ from bot.discord.failures import report_failure
 from core.search_port import MovieSearch
 from core.settings import Settings
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 SearchFactory = Callable[[], Awaitable[MovieSearch]]
 
@@ -53,13 +53,13 @@ class MovieBotClient(discord.Client):
             guild = discord.Object(id=self._guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
-            log.info("Synced %d slash command(s) to guild %s", len(synced), self._guild_id)
+            logger.info("Synced %d slash command(s) to guild %s", len(synced), self._guild_id)
         else:
             synced = await self.tree.sync()
-            log.info("Synced %d slash command(s) globally (may take up to an hour to appear)", len(synced))
+            logger.info("Synced %d slash command(s) globally (may take up to an hour to appear)", len(synced))
 
     async def on_ready(self) -> None:
-        log.info("Discord bot connected as %s", self.user)
+        logger.info("Discord bot connected as %s", self.user)
 
     async def close(self) -> None:
         await super().close()
@@ -83,7 +83,7 @@ async def run_discord(client: MovieBotClient, token: str, stop: asyncio.Event) -
         if runner.done():
             runner.result()
             return
-        log.info("Stopping the Discord bot")
+        logger.info("Stopping the Discord bot")
     finally:
         stopper.cancel()
         if not client.is_closed():
