@@ -4,12 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SHARED_CSV := ../shared/data/tmdb-movies.zip
-
-# Offline machines with the team's copy of the catalog use it; everyone else gets MOVIES_CSV's default URL.
-ifneq ($(wildcard $(SHARED_CSV)),)
-export MOVIES_CSV ?= $(abspath $(SHARED_CSV))
-endif
+# The first `make run` builds the index from MOVIES_CSV (default: the seed's public copy of the catalog);
+# with a local copy: `MOVIES_CSV=/path/to/tmdb-movies.zip make run`.
 
 .PHONY: setup run test lint bench eval
 

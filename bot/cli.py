@@ -1,4 +1,4 @@
-"""`movie-bot`: the command line of shared/INTERFACE.md. Exit codes: 0 ok, 2 bad usage or input, 1 other."""
+"""`movie-bot`: the command line of docs/interface.md. Exit codes: 0 ok, 2 bad usage or input, 1 other."""
 
 from __future__ import annotations
 

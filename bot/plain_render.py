@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.text_fit import fit
 from core.models import SearchResults
 from core.query_text import EXAMPLE_QUERY
 
@@ -16,18 +17,6 @@ HELP_TEXT = (
 USAGE_HINT = f"I only understand /movie <description> and /help. Try: /movie {EXAMPLE_QUERY}"
 
 
-def one_line(text: str, limit: int = PLOT_CHARS) -> str:
-    """First sentence-ish of a plot, cut at a word boundary so no word is chopped in half."""
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return flat
-    cut = flat[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-") + "…"
-
-
 def render_results(results: SearchResults) -> str:
     if not results.hits:
         return f"No movies found for “{results.query}”. Try describing the plot in other words."
@@ -36,6 +25,7 @@ def render_results(results: SearchResults) -> str:
         movie = hit.movie
         year = f" ({movie.year})" if movie.year else ""
         lines.append(f"{hit.rank}. {movie.title}{year}  score {hit.score:.2f}")
-        lines.append(f"   {one_line(movie.overview)}")
-        lines.append(f"   {movie.imdb_url}")
+        lines.append(f"   {fit(movie.overview, PLOT_CHARS)}")
+        if movie.imdb_url:
+            lines.append(f"   {movie.imdb_url}")
     return "\n".join(lines)

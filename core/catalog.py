@@ -23,9 +23,9 @@ import httpx
 import pandas as pd
 
 from core.errors import BadInput
-from core.models import Movie
+from core.models import Movie, is_imdb_id
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("imdb_id", "original_title", "overview")
 OPTIONAL_COLUMNS = (
@@ -45,7 +45,6 @@ NO_OVERVIEW = "no overview"
 PLACEHOLDER_OVERVIEW = "placeholder overview"
 DUPLICATE_IMDB_ID = "duplicate imdb_id"
 
-_IMDB_ID = re.compile(r"tt\d{7,8}")
 # Compared casefolded, trimmed of dots, dashes and spaces: `No overview found.` and `N/A` match, `...` too.
 _PLACEHOLDERS = frozenset({
     "no overview found", "no overview", "no overview available", "overview not available",
@@ -136,7 +135,7 @@ def load_catalog(
     frame, bad_lines = _parse(text, label=label)
     loaded = _clean(frame, bad_lines)
     for line in loaded.report.lines():
-        log.info("catalog %s", line)
+        logger.info("catalog %s", line)
     return loaded
 
 
@@ -198,7 +197,7 @@ def _download(url: str, dest: Path, *, label: str, max_bytes: int, timeout: floa
                     if size > max_bytes:
                         raise BadInput(too_big)
                     out.write(chunk)
-            log.info("downloaded %s (%s bytes)", label, f"{size:,}")
+            logger.info("downloaded %s (%s bytes)", label, f"{size:,}")
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise BadInput(
             f"Could not reach {label} ({type(exc).__name__}). "
@@ -227,7 +226,7 @@ def _read_text(path: Path, *, label: str, max_bytes: int) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        log.warning("%s is not valid UTF-8; reading it as Windows-1252", label)
+        logger.warning("%s is not valid UTF-8; reading it as Windows-1252", label)
         text = raw.decode("cp1252", errors="replace")
     if text.lstrip().startswith("<"):
         raise BadInput(f"{label} is an HTML or XML page, not a CSV; pass the address of the CSV file itself.")
@@ -266,7 +265,7 @@ def _parse(text: str, *, label: str) -> tuple[pd.DataFrame, int]:
     def skip(fields: list[str]) -> None:
         nonlocal bad_lines
         bad_lines += 1
-        log.debug("skipping a line with %d fields", len(fields))
+        logger.debug("skipping a line with %d fields", len(fields))
 
     try:
         header = next((row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)), [])
@@ -330,7 +329,7 @@ def _clean_row(row: dict[str, str]) -> tuple[Movie, bool, int] | str:
     imdb_id = row["imdb_id"].strip()
     if not imdb_id:
         return NO_IMDB_ID
-    if not _IMDB_ID.fullmatch(imdb_id):
+    if not is_imdb_id(imdb_id):
         return MALFORMED_IMDB_ID
     # Repair before folding white space: ftfy needs the no-break space in `papÃ\xa0` to restore `papà`.
     texts = {name: row[name] for name in ("original_title", "overview", "tagline", "genres",

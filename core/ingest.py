@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from core.embedding.port import TextEncoder
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 PARITY_SAMPLE = 200
 PARITY_QUERIES = (
@@ -165,7 +165,7 @@ def _build(
     st_encoder: TextEncoder | None = None
     if todo:
         st_encoder = encoder_factory(settings.embedding_model, progress)
-        log.info("embedding %d movies with %s", len(todo), settings.embedding_model)
+        logger.info("embedding %d movies with %s", len(todo), settings.embedding_model)
         dense[todo] = st_encoder.encode([dense_text(movies[i]) for i in todo], batch_size=64)
 
     encoder_files = _prepare_query_encoder(settings, live, live_manifest, same_model, build_dir, report,
@@ -235,7 +235,7 @@ def _prepare_query_encoder(
     if same_model and live is not None and live_manifest is not None and live_manifest.encoder_files:
         source = live / ENCODER_DIR
         if not _current_format(source):
-            log.info("the live bundle's query encoder is of an older export format; exporting again")
+            logger.info("the live bundle's query encoder is of an older export format; exporting again")
         elif all(
             (source / name).is_file() and sha256_file(source / name) == digest
             for name, digest in live_manifest.encoder_files.items()
@@ -244,7 +244,7 @@ def _prepare_query_encoder(
             report.encoder = "reused (checksums verified)"
             return dict(live_manifest.encoder_files)
         else:
-            log.warning("the live bundle's encoder files do not match their checksums; exporting again")
+            logger.warning("the live bundle's encoder files do not match their checksums; exporting again")
 
     from core.embedding.onnx_encoder import OnnxEncoder
     from core.embedding.onnx_export import export_onnx, verify_parity

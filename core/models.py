@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+# IMDb title ids: "tt" and 7 digits, or 8 for titles added since 2017. The catalog drops rows whose id
+# does not match, and the renderers link only ids that do (anything else would make a broken or unsafe link).
+IMDB_ID = re.compile(r"tt\d{7,8}")
 IMDB_URL = "https://www.imdb.com/title/{imdb_id}/"
+
+
+def is_imdb_id(text: str) -> bool:
+    return IMDB_ID.fullmatch(text) is not None
+
+
+def imdb_url(imdb_id: str) -> str | None:
+    """The title's IMDb page, or None when `imdb_id` is malformed."""
+    return IMDB_URL.format(imdb_id=imdb_id) if is_imdb_id(imdb_id) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +39,8 @@ class Movie:
     popularity: float = 0.0
 
     @property
-    def imdb_url(self) -> str:
-        return IMDB_URL.format(imdb_id=self.imdb_id)
+    def imdb_url(self) -> str | None:
+        return imdb_url(self.imdb_id)
 
     def to_payload(self) -> dict[str, Any]:
         return {

@@ -18,7 +18,7 @@ from core.query_text import MAX_RESULTS, clean_query
 from core.ranking import Ranker
 from core.sparse import SparseEncoder
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # Per retriever; measured on the development set, 100 ranked no better than 50 and cost more time.
 CANDIDATES = 60

@@ -3,6 +3,8 @@
 Usage:
     python eval/check_dev_set.py [--catalog PATH] [--queries PATH]
 
+The catalog defaults to $MOVIE_BOT_CATALOG, else $MOVIES_CSV (a local path or an http(s) URL).
+
 Reports:
   * number of queries per group, and whether famous / little-known match the vote_count rule
     (famous: vote_count >= 1000, little-known: vote_count < 100)
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import unicodedata
@@ -29,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-DEFAULT_CATALOG = "/work/shared/data/tmdb-movies.zip"
+DEFAULT_CATALOG = os.environ.get("MOVIE_BOT_CATALOG") or os.environ.get("MOVIES_CSV")
 DEFAULT_QUERIES = Path(__file__).with_name("dev_queries.jsonl")
 GROUPS = ("famous", "little-known")
 
@@ -106,6 +109,8 @@ def main() -> int:
     ap.add_argument("--catalog", default=DEFAULT_CATALOG)
     ap.add_argument("--queries", default=str(DEFAULT_QUERIES))
     args = ap.parse_args()
+    if not args.catalog:
+        ap.error("no catalog: pass --catalog PATH, or set MOVIE_BOT_CATALOG or MOVIES_CSV")
 
     catalog = pd.read_csv(args.catalog)
     catalog = catalog[catalog["imdb_id"].notna()].drop_duplicates("imdb_id").set_index("imdb_id")

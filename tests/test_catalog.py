@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import zipfile
@@ -27,16 +26,12 @@ from core.catalog import (
 )
 from core.errors import BadInput
 from core.models import Movie
+from tests.real_catalog import SKIP_REASON, real_catalog
 
 FIXTURE = Path(__file__).parent / "data" / "movies_fixture.csv"
 MOJIBAKE = re.compile("Ã|Â|â€")
 HEADER = "imdb_id,original_title,overview"
-REAL_CANDIDATES = [
-    os.environ.get("TMDB_MOVIES_CSV", ""),
-    str(Path(__file__).parents[1] / "data" / "tmdb-movies.zip"),
-    "/work/shared/data/tmdb-movies.zip",
-]
-REAL_FILE = next((Path(p) for p in REAL_CANDIDATES if p and Path(p).is_file()), None)
+REAL_FILE = real_catalog()
 
 
 @pytest.fixture(scope="module")
@@ -451,7 +446,7 @@ def test_unreachable_url() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(REAL_FILE is None, reason="the real TMDB catalog is not available")
+@pytest.mark.skipif(REAL_FILE is None, reason=SKIP_REASON)
 def test_real_catalog() -> None:
     assert REAL_FILE is not None
     load = load_catalog(str(REAL_FILE))

@@ -12,7 +12,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 OFFICIAL_REST_BASE = "https://discord.com/api/v10"
 OFFICIAL_GATEWAY = yarl.URL("wss://gateway.discord.gg/")
@@ -38,4 +38,4 @@ def apply_api_base(api_base: str | None) -> None:
     rest, gateway = emulator_urls(api_base)
     Route.BASE = rest
     DiscordWebSocket.DEFAULT_GATEWAY = gateway
-    log.info("Discord API redirected to %s (gateway %s)", rest, gateway)
+    logger.info("Discord API redirected to %s (gateway %s)", rest, gateway)

@@ -15,7 +15,7 @@ from core.errors import InvalidQuery
 from core.query_text import clean_query
 from core.search_port import MovieSearch
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 DEFAULT_RESULTS = 5
 MAX_PAGE_SIZE = 10
@@ -43,7 +43,7 @@ def build_movie_command(search: MovieSearch, *, pager_timeout: float) -> app_com
         # Acknowledge before any slow work: Discord drops interactions not answered within 3 seconds.
         await interaction.response.defer(thinking=True)
         found = await search.search(query, limit=results)
-        log.info("/movie by user %s: %d hit(s) in %.0f ms", interaction.user.id, len(found.hits),
+        logger.info("/movie by user %s: %d hit(s) in %.0f ms", interaction.user.id, len(found.hits),
                  found.took_ms)
         embed = render_results(found)
         if not ResultsPager.worth_showing(found):

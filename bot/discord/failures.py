@@ -9,7 +9,7 @@ from discord import app_commands
 
 from core.errors import MovieBotError
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, something went wrong while searching. Please try again in a moment."
 
@@ -30,15 +30,15 @@ async def report_failure(interaction: discord.Interaction, error: Exception) -> 
     cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     where = _describe(interaction)
     if isinstance(cause, MovieBotError):
-        log.warning("%s failed: %s", where, cause.user_message)
+        logger.warning("%s failed: %s", where, cause.user_message)
         text = cause.user_message
     else:
-        log.error("%s failed", where, exc_info=cause)
+        logger.error("%s failed", where, exc_info=cause)
         text = APOLOGY
     try:
         await tell_privately(interaction, text)
     except discord.HTTPException as exc:
-        log.warning("Could not tell the user about the failure of %s: HTTP %s", where, exc.status)
+        logger.warning("Could not tell the user about the failure of %s: HTTP %s", where, exc.status)
 
 
 def _describe(interaction: discord.Interaction) -> str:

@@ -14,7 +14,7 @@ from core.models import SearchResults
 from core.query_text import MAX_RESULTS
 from core.search_port import MovieSearch
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 PREVIOUS_ID = "movie:previous"
 NEXT_ID = "movie:next"
@@ -77,7 +77,7 @@ class ResultsPager(discord.ui.View):
         try:
             await self._edit(self)
         except discord.HTTPException as exc:
-            log.info("Could not disable the paging buttons (HTTP %s); the message may be gone", exc.status)
+            logger.info("Could not disable the paging buttons (HTTP %s); the message may be gone", exc.status)
 
     async def on_error(
         self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /

@@ -1,17 +1,15 @@
 """Search results as a Discord embed that respects every Discord size limit, whatever the catalog holds.
 
-Lengths are counted in UTF-16 code units: never fewer than code points, so the limits hold however Discord
-counts. Text from the catalog is flattened to one line, stripped of control characters and markdown-escaped.
+Text from the catalog is flattened to one line and markdown-escaped by `bot.text_fit`, which counts UTF-16
+code units: never fewer than code points, so the limits hold however Discord counts.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterator
-
 import discord
 
+from bot import text_fit
+from bot.text_fit import units
 from core.models import MovieHit, SearchResults
 
 TITLE_LIMIT = 256
@@ -22,67 +20,19 @@ TOTAL_LIMIT = 6000
 ENTRY_TITLE_UNITS = 120
 PLOT_UNITS = 200
 ENTRY_SEPARATOR = "\n\n"
-ELLIPSIS = "…"
 EMBED_COLOUR = discord.Colour.blurple()
 
 _MARKDOWN = frozenset("\\*_~|`[]()<>#")
 _LINE_START_MARKDOWN = frozenset("-+")
-_IMDB_ID = re.compile(r"tt\d{1,12}")
-_DROPPED_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
 
 
-def units(text: str) -> int:
-    """Length in UTF-16 code units."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _char_units(ch: str) -> int:
-    return 2 if ord(ch) > 0xFFFF else 1
-
-
-def _one_line(text: str) -> Iterator[str]:
-    """Characters of `text` with white space folded to single spaces and unprintable ones dropped, lazily."""
-    space_pending = started = False
-    for ch in text:
-        if ch.isspace():
-            space_pending = started
-        elif unicodedata.category(ch) not in _DROPPED_CATEGORIES:
-            if space_pending:
-                yield " "
-                space_pending = False
-            started = True
-            yield ch
+def _escape(ch: str, first: bool) -> str:
+    return "\\" + ch if ch in _MARKDOWN or (first and ch in _LINE_START_MARKDOWN) else ch
 
 
 def fit(text: str, limit: int) -> str:
-    """`text` on one line, markdown-escaped, cut at a character boundary to at most `limit` units.
-
-    Reads only as much of `text` as can be shown, so a huge overview costs no more than a short one.
-    """
-    pieces: list[str] = []
-    used = 0
-    for i, ch in enumerate(_one_line(text)):
-        escape = ch in _MARKDOWN or (i == 0 and ch in _LINE_START_MARKDOWN)
-        pieces.append("\\" + ch if escape else ch)
-        used += _char_units(ch) + escape
-        if used > limit:
-            break
-    else:
-        return "".join(pieces)
-    room = limit - units(ELLIPSIS)
-    if room < 0:
-        return ""
-    kept: list[str] = []
-    for piece in pieces:
-        room -= units(piece)
-        if room < 0:
-            break
-        kept.append(piece)
-    return "".join(kept).rstrip() + ELLIPSIS
-
-
-def _imdb_url(imdb_id: str) -> str | None:
-    return f"https://www.imdb.com/title/{imdb_id}/" if _IMDB_ID.fullmatch(imdb_id) else None
+    """`text` on one line, markdown-escaped, in at most `limit` units."""
+    return text_fit.fit(text, limit, _escape)
 
 
 def render_entry(hit: MovieHit, budget: int) -> str:
@@ -90,7 +40,7 @@ def render_entry(hit: MovieHit, budget: int) -> str:
     movie = hit.movie
     year = f" ({movie.year})" if movie.year is not None and 1 <= movie.year <= 9999 else ""
     label = (fit(movie.title, ENTRY_TITLE_UNITS - len(year)) or "Untitled") + year
-    url = _imdb_url(movie.imdb_id)
+    url = movie.imdb_url
     linked = f"[{label}]({url})" if url else label
     score = min(1.0, max(0.0, hit.score)) if hit.score == hit.score else 0.0
     head = f"**{hit.rank}. {linked}** · score {score:.2f}"

@@ -7,8 +7,6 @@ after parsing, so a rendered message can always be sent.
 from __future__ import annotations
 
 import html
-import re
-from collections.abc import Callable
 
 from telegram import (
     InlineKeyboardButton,
@@ -19,6 +17,7 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.telegram.paging import encode_page
+from bot.text_fit import fit, units
 from core.models import MovieHit, SearchResults
 from core.query_text import EXAMPLE_QUERY
 
@@ -32,53 +31,15 @@ INLINE_TITLE_CHARS = 100
 INLINE_DESCRIPTION_CHARS = 160
 MORE_LABEL = "More results ▶"
 BACK_LABEL = "◀ Back"
-ELLIPSIS = "…"
-
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_IMDB_ID = re.compile(r"tt[0-9]{5,12}")
 
 
-def utf16_len(text: str) -> int:
-    """Telegram measures text in UTF-16 code units: an emoji outside the BMP counts twice."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+def _escape(ch: str, first: bool) -> str:
+    return html.escape(ch, quote=False)
 
 
-def _one_line(text: str) -> str:
-    """Catalog text may hold newlines, control characters or broken surrogates; none belong in one line."""
-    text = _SURROGATE.sub("\ufffd", text)
-    text = _UNPRINTABLE.sub(" ", text)
-    return " ".join(text.split())
-
-
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _plain(text: str) -> str:
-    return text
-
-
-def _fit(text: str, budget: int, escape: Callable[[str], str] = _escape) -> str:
-    """`escape(text)` on one line, cut at a word boundary with an ellipsis to take at most `budget` units."""
-    text = _one_line(text)
-    whole = escape(text)
-    if utf16_len(whole) <= budget:
-        return whole
-    if budget < 1 + utf16_len(ELLIPSIS):
-        return ""
-    room = budget - utf16_len(ELLIPSIS)
-    used = end = 0
-    for index, char in enumerate(text):  # escaping is per character, so the prefix cost adds up
-        used += utf16_len(escape(char))
-        if used > room:
-            break
-        end = index + 1
-    cut = text[:end]
-    space = cut.rfind(" ")
-    if space > end // 2:  # a word boundary not too far back; one giant word is cut where it must be
-        cut = cut[:space]
-    return escape(cut.rstrip(" ,.;:!?-–—")) + ELLIPSIS
+def _fit(text: str, budget: int) -> str:
+    """`text` on one line, HTML-escaped, in at most `budget` units."""
+    return fit(text, budget, _escape)
 
 
 def _hit_html(hit: MovieHit, title_budget: int, plot_budget: int, *, numbered: bool = True) -> str:
@@ -90,7 +51,7 @@ def _hit_html(hit: MovieHit, title_budget: int, plot_budget: int, *, numbered: b
     plot = _fit(movie.overview, plot_budget)
     if plot:
         lines.append(plot)
-    if _IMDB_ID.fullmatch(movie.imdb_id):  # a malformed id would make a broken link, so it gets none
+    if movie.imdb_url:  # a malformed id would make a broken link, so it gets none
         lines.append(f'<a href="{html.escape(movie.imdb_url)}">IMDb</a>')
     return "\n".join(lines)
 
@@ -130,7 +91,7 @@ def render_results(
     while True:
         body = [_hit_html(hit, title_budget, plot_budget) for hit in results.hits[:shown]]
         text = "\n\n".join([_header(results, shown), *body])
-        if utf16_len(text) <= MESSAGE_LIMIT:
+        if units(text) <= MESSAGE_LIMIT:
             return text, _keyboard(results, page_key, shown)
         if plot_budget:
             plot_budget //= 2
@@ -142,9 +103,9 @@ def render_results(
 
 def render_help(bot_username: str | None) -> str:
     """Usage with an example, for /start, /help and an empty /movie."""
-    example = _escape(EXAMPLE_QUERY)
+    example = html.escape(EXAMPLE_QUERY, quote=False)
     inline = (
-        f"\n\nIn any chat, type <code>@{_escape(bot_username)} {example}</code> to share a result."
+        f"\n\nIn any chat, type <code>@{html.escape(bot_username, quote=False)} {example}</code> to share a result."
         if bot_username
         else ""
     )
@@ -163,14 +124,13 @@ def render_inline_articles(results: SearchResults) -> list[InlineQueryResultArti
     articles = []
     for hit in results.hits:
         movie = hit.movie
-        title = _fit(movie.title, INLINE_TITLE_CHARS, _plain) or "Untitled"
+        title = fit(movie.title, INLINE_TITLE_CHARS) or "Untitled"
         year = f"{movie.year} · " if movie.year else ""
         articles.append(
             InlineQueryResultArticle(
                 id=str(hit.rank),
                 title=f"{title} ({movie.year})" if movie.year else title,
-                description=_fit(f"{year}score {hit.score:.2f} · {movie.overview}", INLINE_DESCRIPTION_CHARS,
-                                 _plain),
+                description=fit(f"{year}score {hit.score:.2f} · {movie.overview}", INLINE_DESCRIPTION_CHARS),
                 input_message_content=InputTextMessageContent(
                     _hit_html(hit, TITLE_BUDGET, INLINE_PLOT_BUDGET, numbered=False),
                     parse_mode=ParseMode.HTML,

@@ -18,7 +18,7 @@ import numpy as np
 
 from core.models import Movie
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 RECORDS_FILE = "records.jsonl"
 OFFSETS_FILE = "records.offsets.npy"
@@ -72,5 +72,5 @@ def open_records(directory: Path, count: int) -> RecordsFile | None:
     try:
         return RecordsFile(directory, count)
     except (OSError, ValueError) as exc:
-        log.warning("cannot use %s (%s); result pages will read the index payloads", RECORDS_FILE, exc)
+        logger.warning("cannot use %s (%s); result pages will read the index payloads", RECORDS_FILE, exc)
         return None

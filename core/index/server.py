@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from qdrant_client import QdrantClient
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 UPSERT_BATCH = 256
 MANIFEST_KEY = "movie_bot_manifest"
@@ -52,7 +52,7 @@ def connect(url: str, api_key: str | None) -> QdrantClient:
 
 def _unreachable(exc: Exception) -> IndexUnavailable:
     # Messages from the transport can carry URLs with credentials: log the detail, show a plain sentence.
-    log.warning("Qdrant server error: %s", type(exc).__name__, exc_info=exc)
+    logger.warning("Qdrant server error: %s", type(exc).__name__, exc_info=exc)
     return IndexUnavailable("The movie index server (QDRANT_URL) is not reachable right now. Try again shortly.")
 
 
@@ -225,5 +225,5 @@ class ServerIndexBuilder:
         try:
             self.client.delete_collection(self.collection)
         except Exception:
-            log.warning("could not delete the unfinished collection %s", self.collection)
+            logger.warning("could not delete the unfinished collection %s", self.collection)
         self.store.discard(self.build_dir)

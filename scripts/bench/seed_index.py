@@ -15,7 +15,7 @@ from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
 from scripts.bench.queries import CatalogEntry
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".bench-seed"
 COLLECTION = "movies"

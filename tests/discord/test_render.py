@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.discord.render import DESCRIPTION_LIMIT, fit, render_entry, render_results, units
+from bot.discord.render import DESCRIPTION_LIMIT, fit, render_entry, render_results
+from bot.text_fit import units
 from core.models import Movie, MovieHit, SearchResults
 from tests.discord.limits import embed_limit_violations
 

@@ -18,10 +18,11 @@ import pytest
 from core.embedding.onnx_encoder import TOKENIZER_FILE
 from core.embedding.wordpiece import UnsupportedTokenizer, WordPieceTokenizer
 from tests.embedding.texts import LONG_TEXTS, OVER_LIMIT_TEXT, PARITY_TEXTS, QUERIES
+from tests.real_catalog import SKIP_REASON, real_catalog
 
 MAX_LENGTH = 256
 FIXTURE_CSV = Path(__file__).parents[1] / "data" / "movies_fixture.csv"
-REAL_CATALOG = Path(__file__).parents[2].parent / "shared" / "data" / "tmdb-movies.zip"
+REAL_CATALOG = real_catalog()
 
 ADVERSARIAL: tuple[str, ...] = (
     "",
@@ -136,7 +137,7 @@ def test_every_cell_of_the_fixture_catalog(reference: Any, ours: WordPieceTokeni
 
 
 @pytest.mark.slow  # 5-7 s: both tokenizers on 32,600 texts.
-@pytest.mark.skipif(not REAL_CATALOG.is_file(), reason=f"{REAL_CATALOG} is not there")
+@pytest.mark.skipif(REAL_CATALOG is None, reason=SKIP_REASON)
 def test_every_title_and_overview_of_the_real_catalog(reference: Any, ours: WordPieceTokenizer) -> None:
     pd = pytest.importorskip("pandas")
     frame = pd.read_csv(REAL_CATALOG, dtype=str, keep_default_na=False)

@@ -14,8 +14,8 @@ from bot.telegram.render import (
     render_help,
     render_inline_articles,
     render_results,
-    utf16_len,
 )
+from bot.text_fit import units as utf16_len
 from core.models import Movie, MovieHit, SearchResults
 from core.query_text import EXAMPLE_QUERY
 from tests.fakes import SAMPLE_MOVIES
