@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from core.models import Movie, MovieHit, SearchResults
 from scripts.bench.report import BenchReport, StackFigures, to_json
+from scripts.evaluate import EvalQuery, evaluate
 from scripts.perf_doc import END, START, DocError, main, rewrite, section
 
 EVAL = {"n": 227, "recall@1": 0.8106, "recall@5": 0.9251, "recall@10": 0.9515, "mrr@10": 0.8555,
@@ -44,6 +46,19 @@ def test_section_has_dated_serving_and_quality_tables() -> None:
     assert "| all | 227 | 0.811 | 0.925 | 0.952 | 0.856 |" in text
     assert "| little-known | 113 | 0.814 | 0.920 | 0.947 | 0.856 |" in text
     assert "- the VM is shared" in text
+
+
+def test_the_quality_table_reads_what_eval_writes() -> None:
+    queries = [EvalQuery("a", frozenset({"tt0000001"}), "famous"), EvalQuery("b", frozenset({"tt0000002"}), "rare")]
+
+    def search(query: str) -> SearchResults:  # finds the first query's film at rank 1, never the second's
+        return SearchResults(query, (MovieHit(1, Movie("tt0000001", "A", None, ""), 0.9),), 1.0)
+
+    report = json.loads(json.dumps(evaluate(queries, search)))
+    text = section(bench_json(), report, date="2026-11-27", where="here")
+    assert "| all | 2 | 0.500 | 0.500 | 0.500 | 0.500 |" in text
+    assert "| famous | 1 | 1.000 | 1.000 | 1.000 | 1.000 |" in text
+    assert "| rare | 1 | 0.000 | 0.000 | 0.000 | 0.000 |" in text
 
 
 def test_rewrite_replaces_only_the_marked_section() -> None:
