@@ -20,7 +20,7 @@ from core.sparse import SparseEncoder
 
 logger = logging.getLogger(__name__)
 
-# Per retriever; measured on the development set, 100 ranked no better than 50 and cost more time.
+# Per retriever: more ranked no better on the development set and cost more time (docs/performance.md).
 CANDIDATES = 60
 
 
@@ -30,9 +30,8 @@ class SearchService:
     Two threads serve searches, pipelined: the batcher's encoder thread, which also ranks a lone query right
     after encoding it (one thread hop per query instead of two), and one ranking thread for queries that were
     encoded in a batch or came from the cache. One ranking thread, not a pool: ranking holds the GIL for most
-    of its time, so more threads only contend (measured on 2 cores: 3.6, 3.9 and 4.3 ms per query on 1, 2
-    and 4 threads; 64 concurrent clients, 190 q/s with one ranking thread, 179 with two), and each extra
-    thread costs a stack and a malloc arena (the default executor's 6 threads, which ranked before: 1-2 MB).
+    of its time, so more threads only contend and each extra one costs a stack and a malloc arena
+    (docs/performance.md).
     """
 
     def __init__(

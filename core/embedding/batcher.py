@@ -3,8 +3,7 @@
 Under load, batches form from the queries that arrive while the encoder runs, so the event loop never waits
 for inference and each batch costs one thread hand-off instead of one per query. `encode_then` also runs the
 caller's next step (ranking) off the loop: a lone query does both in the encoder thread, one round trip
-instead of two (full catalog, 2 shared cores, the same 600 queries alternated in one process: 0.12-0.29 ms
-less per search at the median).
+instead of two, which shortens every search (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -49,9 +48,8 @@ class QueryBatcher:
     The default wait is 0: a lone query is encoded at once (a fixed wait would add to every idle query's
     latency), and under load batches form by themselves from the queries that arrive while the encoder runs.
     `max_batch` defaults to 32: the encoder packs a batch into few runs (see core.embedding.packing), so a
-    larger batch shares each run's fixed cost among more queries. Measured with the bench's workload (64
-    concurrent clients, 2 cores, three runs each in one process): 290-307 q/s at 8, 312-337 at 16, 305-333 at
-    32, 298-333 at 64 (before packing: 221 at 4, 240 at 16, 265 at 32, 269 at 64).
+    larger batch shares each run's fixed cost among more queries; with packing, throughput stops growing past
+    16 or so, and 32 leaves room for bursts (docs/performance.md).
 
     Encoding runs in one dedicated worker thread, so calls never overlap and never block the event loop.
     A cancelled caller simply drops out of its batch; a failing encode fails only the callers in that batch,

@@ -56,16 +56,13 @@ _ROW_DTYPE = np.dtype("<f4")
 DEFAULT_MAX_THREADS = 2
 SPIN_US = 100  # how long an idle intra-op thread spins before it sleeps (see OnnxEncoder)
 # Tokens per model run (rows x padded length; real tokens when packed): bounds activation memory whatever the
-# batch. Measured (2 cores, fused graph), 64 queries of about 23 tokens add 48 MB of activations with 2048,
-# 14 MB with 512; small runs stay in cache, so 512 was also faster per query (3.1 vs 4.1 ms). Packed (format 4),
-# 256 lowers the benchmark's peak RSS by 4 MB at the same throughput (326-334 vs 294-339 queries/s): 32
-# queries of about 10 tokens take two runs instead of one, and a run's fixed cost is small beside its tokens.
+# batch, and small runs stay in cache. Packed (format 4), 256 lowers peak memory at the same throughput: 32 short
+# queries take two runs instead of one, and a run's fixed cost is small beside its tokens (docs/performance.md).
 DEFAULT_MAX_BATCH_TOKENS = 256
 # Formats 1-3, which pad every text of a run to its longest: padding tokens a run may add before a longer text
-# starts a run of its own. A run costs a fixed ~1.85 ms (the weights stream through the cache once) plus ~0.24 ms a
-# token on one core, so padding beyond ~8 tokens costs more than a new run. Padding everything to the longest text
-# made batching useless: the benchmark's 640 concurrent queries, 32 at a time on 2 threads, took 4.5 ms of CPU a
-# query, 3.2 ms with this budget.
+# starts a run of its own. A run has a fixed cost (the weights stream through the cache once) plus a cost a token,
+# so padding beyond about 8 tokens costs more than a new run; padding everything to the longest text made
+# batching useless (docs/performance.md).
 PAD_BUDGET = 8
 
 
@@ -108,11 +105,10 @@ def _pread_holding_the_gil() -> Callable[[int, int, int, int], int] | None:
     Why: `os.pread` releases the GIL on every call, and a batch reads a row per distinct token (about 200 for
     32 queries). Under load the ranking thread holds the GIL for up to a millisecond at a time (Qdrant Edge
     keeps it through a search), so every release let it in and the encoder thread waited up to a switch
-    interval (5 ms) to get the GIL back, while the model sat idle: that waiting was almost half of the encoder
-    thread's time. A row comes from the page cache in about a microsecond, too short to be worth releasing
-    the GIL for. Measured (full catalog, 64 concurrent clients, both readers alternating in one process, four
-    runs each, four such comparisons): 1-12% more queries/s, 6% at the median (for example 314 -> 353, 321 ->
-    337); the encoder thread's time outside the model halved. A lone query is as fast either way.
+    interval to get the GIL back, while the model sat idle: that waiting was almost half of the encoder
+    thread's time. A row comes from the page cache far faster than a switch, too short to be worth releasing
+    the GIL for. Under concurrent load this gives more queries/s; a lone query is as fast either way
+    (docs/performance.md).
     """
     try:
         libc = ctypes.PyDLL(None, use_errno=True)  # PyDLL: calls keep the GIL
@@ -130,9 +126,9 @@ _PREAD = _pread_holding_the_gil()
 class WordEmbeddingRows:
     """The word-embedding table of a format-3 bundle, read row by row with pread as batches need them.
 
-    Why: a query uses about 15 of the 30,522 rows (46.9 MB), but from a memory-mapped table the kernel pages
-    in 64 KB or more around each row touched; after the benchmark's 1,240 queries 38 MB of it was resident.
-    pread copies only the rows asked for (1.5 KB each) and leaves nothing mapped. A batch's ids become indexes
+    Why: a query uses a few dozen of the table's rows, but from a memory-mapped table the kernel pages in
+    64 KB or more around each row touched, and most of the table ended up resident (docs/performance.md).
+    pread copies only the rows asked for and leaves nothing mapped. A batch's ids become indexes
     into its own small table, so EmbedLayerNormalization gathers the same numbers: vectors are bit-identical.
 
     The descriptor is closed by `close` or when the object is collected; reads and `close` share a lock, so
@@ -158,8 +154,7 @@ class WordEmbeddingRows:
     def gather(self, ids: NDArray[np.int64]) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         """The rows of the distinct ids in `ids` (ascending), and `ids` remapped to indexes into them.
 
-        Plain Python sets and one pread per row, straight into the table: 11 us for an 18-token query (the
-        model run takes about 3 ms).
+        Plain Python sets and one pread per row, straight into the table: small beside the model run.
         """
         flat = ids.ravel().tolist()
         unique = sorted(set(flat))
@@ -208,32 +203,25 @@ class OnnxEncoder:
     Tuned for a small 1-2 core machine: `intra_op_threads` defaults to min(2, CPUs available), one inter-op
     thread, sequential execution, and intra-op threads that spin for at most 100 us between a run's parallel
     ops and stop spinning when a run ends. A run is ~40 short parallel ops: without spinning each one wakes a
-    sleeping thread, and with ONNX Runtime's default spinning the threads also burn CPU after the run. Measured
-    on the benchmark's latency queries (2 cores, a pause after each): median 4.65 -> 3.73 ms a query and CPU
-    7.6 -> 6.7 ms a query against no spinning (default spinning: 3.97 ms, 8.2 ms); batches of 4: 5.4 -> 5.2 ms
-    of CPU a query.
+    sleeping thread, and with ONNX Runtime's default spinning the threads also burn CPU after the run; the
+    bounded spin is faster than either and uses less CPU than the default.
 
-    Export saves an already-fused graph (2-5% faster per single query than ONNX Runtime's own fusions of the
-    traced graph) with its weights in `model.onnx.data`, which ONNX Runtime memory-maps: the session loads in
-    about 21 ms instead of 113 ms, and loading adds 56 MB RSS (the prepacked MatMul weights) instead of 133 MB.
-    The word-embedding table (47 MB) is no longer in that file (format 3): `WordEmbeddingRows` reads the rows a
-    batch uses. Measured on the full-catalog bundle, a process that loads the encoder and encodes the
-    benchmark's 1,240 queries one at a time peaks at 106 MB RSS instead of 143 MB (the mapped table had grown
-    to 38 MB resident), with bit-identical vectors; the row reads add about 22 us to an 18-token query (a run
-    takes about 3.6 ms on 2 threads). With the memory pattern off (below), batches of 64 and then 400 long
-    texts peak at 129 MB instead of 172 MB, and the benchmark's serving process at 213 MB instead of 250 MB.
+    Export saves an already-fused graph (a little faster per single query than ONNX Runtime's own fusions of
+    the traced graph) with its weights in `model.onnx.data`, which ONNX Runtime memory-maps: the session loads
+    sooner and with far less memory. The word-embedding table is no longer in that file (format 3):
+    `WordEmbeddingRows` reads the rows a batch uses, which lowers peak memory with bit-identical vectors.
     Weight prepacking stays on: turning it off saves no peak memory (the unpacked weights page in instead) and
-    slows a query by about 45%.
-    The CPU memory arena stays on by default: turning it off raised peak RSS (183 vs 177 MB; 218 vs 201 MB after
-    long texts), as freed blocks go back to malloc, not to the OS; growing it by kSameAsRequested raised it too
-    (+12 MB after long texts). The memory pattern is off: ONNX Runtime keeps a plan per input shape, and queries
-    come in many lengths; off, peak RSS is 9 MB lower after bursts of 64 queries and 5 MB after long texts, at
-    the same speed. `max_batch_tokens` caps the tokens of a run, so a burst of long queries costs more runs, not
-    more memory.
+    slows every query.
+    The CPU memory arena stays on by default: turning it off raised peak RSS, as freed blocks go back to
+    malloc, not to the OS; growing it by kSameAsRequested raised it too. The memory pattern is off: ONNX
+    Runtime keeps a plan per input shape, and queries come in many lengths; off, peak RSS is lower at the same
+    speed. `max_batch_tokens` caps the tokens of a run, so a burst of long queries costs more runs, not more
+    memory.
 
-    Format 4 packs several texts into a row (see core.embedding.packing): 32 of the benchmark's queries take
-    2.9 instead of 3.5 ms of CPU a query (one or two runs instead of five, and no padding to speak of), with
-    the vectors they get alone (max abs difference about 1.5e-7).
+    Format 4 packs several texts into a row (see core.embedding.packing): a batch takes one or two runs instead
+    of several, with no padding to speak of and the vectors its texts get alone.
+
+    The figures behind each of these choices are in docs/performance.md.
     """
 
     def __init__(
@@ -256,7 +244,7 @@ class OnnxEncoder:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-            # Free on export's fused graph (loads in 21 ms at any level); 4-8% faster on an older, unfused one.
+            # Free on export's fused graph; faster on an older, unfused one (docs/performance.md).
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.enable_cpu_mem_arena = mem_arena
             options.enable_mem_pattern = False

@@ -195,10 +195,9 @@ def _fuse_and_save(traced: Path, out: Path, num_heads: int, hidden_size: int, nu
     """Fuse the traced BERT graph with ONNX Runtime's transformer optimizer and save it with external weights.
 
     opt_level=0 runs only the optimizer's own graph fusions, not ONNX Runtime's session-level rewrites, so the
-    saved graph has no CPU-specific layout and loads on any machine. Measured on 2 shared cores, 23-token
-    queries: a single query encodes 2-5% faster (best run 4.56 vs 4.79 ms) than the traced graph with all of ONNX
-    Runtime's session optimizations, and the session builds in 90 instead of 113 ms (21 ms with the weights
-    memory-mapped from the data file). Batches of 64 run about as fast either way.
+    saved graph has no CPU-specific layout and loads on any machine. It is also a little faster per single query
+    than the traced graph with all of ONNX Runtime's session optimizations, and its session builds sooner
+    (docs/performance.md).
     """
     import onnx
     from onnxruntime.transformers.optimizer import optimize_model

@@ -1,17 +1,14 @@
 """Packing a batch of texts into model rows: several texts share a row, each attending only to its own tokens.
 
-Why: a run of the model costs about the same for every token it computes, padding included (about 0.24 ms a token on
-one core here), plus about 1.1 ms a run to stream the 43 MB of weights through the cache. Queries are short and of
-varied length, so padding each text to the longest of its run wasted compute, and keeping the padding small took
-several runs a batch: the benchmark's 640 concurrent queries (about 10 tokens each) took 102 runs with 14% padding.
-Packed into rows of about `ROW_TOKENS`, 32 such queries take one or two runs (see `DEFAULT_MAX_BATCH_TOKENS` in
-core.embedding.onnx_encoder) and pad a few tokens a row. The format-4 graph takes the position ids (restarting at
-each text) and a block mask, so every text gets the numbers it would get alone (max abs difference about 1.5e-7,
-float summation order).
+Why: a run of the model costs about the same for every token it computes, padding included, plus a fixed cost a
+run to stream the weights through the cache. Queries are short and of varied length, so padding each text to the
+longest of its run wasted compute, and keeping the padding small took many runs a batch. Packed into rows of about
+`ROW_TOKENS`, a batch of 32 short queries takes one or two runs (see `DEFAULT_MAX_BATCH_TOKENS` in
+core.embedding.onnx_encoder) and pads a few tokens a row. The format-4 graph takes the position ids (restarting at
+each text) and a block mask, so every text gets the numbers it would get alone (up to float summation order).
 
-A longer row costs a little more a token, as attention grows with the row's square: measured on one core,
-320 tokens cost 240 us a token in rows of 32, 251 in rows of 160 and 271 in one row of 320; rows of about 48
-keep that under 1% while leaving room to balance the rows.
+A longer row costs a little more a token, as attention grows with the row's square; rows of about 48 tokens keep
+that negligible while leaving room to balance the rows. Figures: docs/performance.md.
 """
 
 from __future__ import annotations

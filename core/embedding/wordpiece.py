@@ -1,7 +1,7 @@
 """A pure-Python BERT WordPiece tokenizer that reads a `tokenizers` tokenizer.json and gives the same ids.
 
 The serving path uses it instead of the `tokenizers` package, which pulls in huggingface-hub and friends
-(about 38 MB installed) for what is, for BERT models, a few string operations. It implements exactly the
+(docs/performance.md) for what is, for BERT models, a few string operations. It implements exactly the
 pipeline of all-MiniLM-L6-v2's tokenizer.json, reading every parameter from the file:
 
 * added tokens (the specials such as "[CLS]" or "[MASK]") are matched in the raw text first, longest first;

@@ -76,12 +76,12 @@ HNSW_M = 16
 HNSW_EF_CONSTRUCT = 100
 FULL_SCAN_THRESHOLD_KB = 10_000
 # Searches run in the calling thread. Qdrant's default pool (a thread per CPU and more) handed each search to
-# other threads: same latency, but 1.75 instead of 1.05 ms of CPU a query (full catalog, 2 cores), which
-# under concurrent load is throughput lost. Concurrency comes from the bot's own threads.
+# other threads: same latency, but more CPU a query, which under concurrent load is throughput lost
+# (docs/performance.md). Concurrency comes from the bot's own threads.
 SEARCH_THREADS = 1
 # Dense search walks the graph comparing int8 copies of the vectors, then rescores the best `DENSE_OVERSAMPLING`
 # x limit with the float32 vectors, so every score a search returns is the exact cosine (see `_config`). Qdrant
-# rescores only when asked: without these parameters its scores are the int8 ones (off by up to ~5e-3). A shard
+# rescores only when asked: without these parameters its scores are the int8 ones (slightly off). A shard
 # of a few thousand points has no graph yet and is scanned exactly.
 DENSE_OVERSAMPLING = 3.0
 _DENSE_SEARCH = SearchParams(quantization=QuantizationSearchParams(rescore=True, oversampling=DENSE_OVERSAMPLING))
@@ -90,22 +90,16 @@ _EXACT_SCORES = SearchParams(quantization=QuantizationSearchParams(rescore=True)
 
 def _config(dim: int) -> EdgeConfig:
     """A read-mostly shard for a small machine: storage is memory-mapped (the OS pages it in and may evict it)
-    and there is no write-ahead log, since a bundle is written once and flushed before it is published.
-    Measured on the full catalog: the open shard costs 16 MB of RSS instead of 74 MB, searches as fast.
+    and there is no write-ahead log, since a bundle is written once and flushed before it is published: far
+    less resident memory, searches as fast.
 
-    The dense vectors also have int8 copies (scalar quantization, 4.2 MB for the full catalog, mapped too) that
-    the graph search compares; the best 3 x limit are rescored with the float32 vectors. Measured on the full
-    catalog (400 benchmark queries, top 60): 0.21 instead of 0.58 ms a search, and 98.1% of the exact top 60
-    found instead of 97.9%, with exact scores (max deviation from numpy's cosine 1.2e-7). Holding the int8
-    copies in RAM instead (Memory.Pinned, 4.2 MB more anonymous memory) was no faster: both bundles open in one
-    process, searches alternating between them, the medians differed by 0.00-0.04 ms.
+    The dense vectors also have int8 copies (scalar quantization, mapped too) that the graph search compares;
+    the best 3 x limit are rescored with the float32 vectors: faster searches, as good a top 60, exact scores.
+    Holding the int8 copies in RAM instead (Memory.Pinned) was no faster.
 
     A year hint's filtered searches scan the movies of those years (decades hold at most a few thousand) rather
-    than walk the graph, comparing the int8 copies too. Before those copies, a scan read the float32 vectors
-    through a second mapping of the same file (+14 MB RSS after the benchmark), so the threshold was 512 KB;
-    now scanning costs no memory (peak RSS 185 MB either way) and is faster: the first stage of queries with a
-    year hint took 0.85 instead of 1.06 ms, and the benchmark's median search 0.15-0.17 ms less (both bundles
-    in one process, alternating). Dev-set figures are unchanged."""
+    than walk the graph, comparing the int8 copies too: no extra memory, faster than scanning the float32
+    vectors, dev-set figures unchanged. Figures for all three: docs/performance.md."""
     hnsw = HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_THRESHOLD_KB)
     int8 = ScalarQuantizationConfig(type=ScalarType.Int8, quantile=0.99, memory=Memory.Cold)
     return EdgeConfig(
@@ -130,16 +124,10 @@ def warm_page_cache(shard_dir: Path) -> list[Path]:
     """Asks the kernel to read the files searches use into the page cache, in the background; returns them.
 
     Why: closing a shard drops its files from the page cache (Qdrant Edge does so in every memory tier), so after
-    each restart the first searches read vectors and the sparse index from disk: 112 major page faults in the
-    first 300 searches here. WILLNEED only starts readahead (24 MB for the full catalog, under 5 ms): nothing is
-    mapped, and the kernel may drop the pages again under memory pressure. Measured with the bench's workload
-    after a close, fresh processes with and without it alternating (seven pairs): start to first answer 0.36-0.38
-    instead of 0.43-0.51 s, p50 lower in six pairs (4.7-5.6 against 4.9-5.9 ms), p99 7.4-9.3 against 8.1-11.2 ms,
-    throughput and peak RSS (184 MB) unchanged; RSS at the first answer 162 instead of 154 MB. Under a 256 MB
-    memory cap: 363-372 against 348-399 queries/s, p99 8.7-8.8 against 9.5-16.0 ms; under 150 MB, 322-357 against
-    345-376 queries/s (the readahead competes for the little page cache left). Qdrant's own Memory.Cached maps the
-    files at load instead: 19 MB more RSS at the first answer, and under a 256 MB cap 288-307 instead of 361-380
-    queries/s.
+    each restart the first searches read vectors and the sparse index from disk. WILLNEED only starts readahead:
+    nothing is mapped, and the kernel may drop the pages again under memory pressure. It brings the first answer
+    sooner and trims the tail latency, at the same throughput and peak memory; Qdrant's own Memory.Cached, which
+    maps the files at load instead, costs more memory and, under a cap, throughput (docs/performance.md).
     """
     if not hasattr(os, "posix_fadvise"):
         return []
@@ -150,7 +138,7 @@ def warm_page_cache(shard_dir: Path) -> list[Path]:
         except OSError:
             continue
         try:
-            # In steps: one call for a whole file read ahead only part of it (8 of 16 MB here).
+            # In steps: one call for a whole file read ahead only part of it.
             for offset in range(0, os.fstat(fd).st_size, _WARM_STEP):
                 os.posix_fadvise(fd, offset, _WARM_STEP, os.POSIX_FADV_WILLNEED)
             warmed.append(path)
@@ -234,11 +222,11 @@ class EdgeMovieIndex:
     """Read side of an embedded bundle; one open shard shared by every query thread.
 
     What ranking reads of each candidate comes from a table loaded at open from the bundle's `facts.json`
-    (titles and names folded at build): reading payloads costs the shard about 10 us a point, which for every
-    candidate of every query was the largest part of a search, and building the table from payloads at open
+    (titles and names folded at build): reading payloads from the shard, for every candidate of every query,
+    was the largest part of a search, and building the table from payloads at open
     takes several times longer than reading the file. A bundle without the file (built by an older version)
     still works: its table is read from the payloads. Points are numbered by their table row, so a search
-    result maps to its facts without a lookup (UUIDs cost ~2 us each to build in Python).
+    result maps to its facts without a lookup (UUIDs are slow to build in Python; docs/performance.md).
     """
 
     def __init__(self, bundle_dir: Path) -> None:
@@ -308,7 +296,7 @@ class EdgeMovieIndex:
                 return in_order(imdb_ids, self._records.read(points))
             except (OSError, ValueError) as exc:
                 log.warning("unreadable record in %s (%s); reading the index payloads", RECORDS_FILE, exc)
-        # The whole payload: measured 3x faster than selecting the fields a result shows.
+        # The whole payload: faster than selecting the fields a result shows (docs/performance.md).
         records = self._shard.retrieve(points, True, False)
         return in_order(imdb_ids, (Movie.from_payload(r.payload or {}) for r in records))
 

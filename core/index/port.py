@@ -29,7 +29,7 @@ RESULT_FIELDS = ["imdb_id", "title", "year", "overview", "genres", "director", "
 class MovieFacts(NamedTuple):
     """What ranking reads of a movie, independent of the query, with titles and names already folded
     (lower case, accents removed): folding them per query was most of ranking's time. Tuples, not sets:
-    held for every movie, a small frozenset costs 8x the memory of a tuple."""
+    held for every movie, a small frozenset costs several times the memory of a tuple."""
 
     imdb_id: str
     year: int | None

@@ -1,8 +1,8 @@
 """The records a result page shows, as JSON lines read with `os.pread`.
 
 Reading them from the shard's memory-mapped payload storage made every page of it that a query touched (and
-the kernel's fault-around neighbours) resident for good: about 6 MB of RSS after a thousand queries, growing
-with the catalog. A positioned read costs only the bytes asked for, and is as fast (~10 us a record).
+the kernel's fault-around neighbours) resident for good, growing with the catalog. A positioned read costs only
+the bytes asked for, and is as fast (docs/performance.md).
 """
 
 from __future__ import annotations
