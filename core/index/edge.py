@@ -39,21 +39,11 @@ from qdrant_edge import (
     UpdateOperation,
 )
 
+from core.domain import RANKING_FIELDS, Candidates, MovieFacts, in_order, movie_facts
 from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.manifest import IndexManifest
-from core.index.port import (
-    DENSE,
-    RANKING_FIELDS,
-    SPARSE,
-    Candidates,
-    IndexPoint,
-    MovieFacts,
-    RetrievalRequest,
-    StoredVector,
-    in_order,
-    movie_facts,
-)
+from core.index.port import DENSE, SPARSE, IndexPoint, RetrievalRequest, StoredVector
 from core.index.records import RECORDS_FILE, open_records, write_records
 from core.models import Movie
 

@@ -14,23 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.domain import RANKING_FIELDS, RESULT_FIELDS, Candidates, MovieFacts, in_order, movie_facts, point_id
 from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.manifest import IndexManifest
-from core.index.port import (
-    DENSE,
-    RANKING_FIELDS,
-    RESULT_FIELDS,
-    SPARSE,
-    Candidates,
-    IndexPoint,
-    MovieFacts,
-    RetrievalRequest,
-    StoredVector,
-    in_order,
-    movie_facts,
-    point_id,
-)
+from core.index.port import DENSE, SPARSE, IndexPoint, RetrievalRequest, StoredVector
 from core.models import Movie
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from core.bootstrap import build_search_service
+from core.domain import SparseVec
 from core.index.bundle import BundleStore
 from core.index.edge import (
     FACTS_FILE,
@@ -25,7 +26,6 @@ from core.index.manifest import IndexManifest
 from core.index.port import IndexPoint, RetrievalRequest
 from core.index.records import OFFSETS_FILE, RECORDS_FILE
 from core.models import Movie
-from core.sparse import SparseVec
 from tests.conftest import MARTIAN_QUERY, settings_for
 
 pytestmark = pytest.mark.slow
@@ -136,7 +136,7 @@ def _as_older_bundle(index_path: Path, *, with_facts: bool) -> None:
     facts.json of [point uuid, imdb_id, title, year, votes, people] rows."""
     from qdrant_edge import EdgeShard, Point, ScrollRequest, UpdateOperation
 
-    from core.index.port import point_id
+    from core.domain import point_id
 
     live = BundleStore(index_path).require_live()
     shard = EdgeShard.load(str(live / SHARD_DIR))

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from core.index.port import Candidates, MovieFacts, movie_facts
+from core.domain import Candidates, MovieFacts, movie_facts
 from core.query_intent import parse_intent
 from core.ranking import Ranker
 
