@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from core.embedding.port import TextEncoder
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 PARITY_SAMPLE = 200
 PARITY_QUERIES = (
@@ -163,7 +163,7 @@ def _build(
     st_encoder: TextEncoder | None = None
     if todo:
         st_encoder = encoder_factory(settings.embedding_model, progress)
-        log.info("embedding %d movies with %s", len(todo), settings.embedding_model)
+        logger.info("embedding %d movies with %s", len(todo), settings.embedding_model)
         dense[todo] = st_encoder.encode([dense_text(movies[i]) for i in todo], batch_size=64)
 
     encoder_files = _prepare_query_encoder(settings, live, live_manifest, same_model, build_dir, report,
@@ -224,7 +224,7 @@ def _prepare_query_encoder(
             shutil.copytree(source, target)
             report.encoder = "reused (checksums verified)"
             return dict(live_manifest.encoder_files)
-        log.warning("the live bundle's encoder files do not match their checksums; exporting again")
+        logger.warning("the live bundle's encoder files do not match their checksums; exporting again")
 
     from core.embedding.onnx_encoder import OnnxEncoder
     from core.embedding.onnx_export import export_onnx, verify_parity

@@ -19,7 +19,7 @@ from pathlib import Path
 from core.errors import BadInput, IndexUnavailable
 from core.index.manifest import MANIFEST_FILE
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 BUILDING_SUFFIX = ".building"
 ENCODER_DIR = "encoder"
@@ -71,7 +71,7 @@ class BundleStore:
         """A fresh directory for a build; leftovers of killed builds are removed first (we hold the lock)."""
         self.versions.mkdir(parents=True, exist_ok=True)
         for stale in self.versions.glob(f"*{BUILDING_SUFFIX}"):
-            log.info("removing unfinished build %s", stale.name)
+            logger.info("removing unfinished build %s", stale.name)
             shutil.rmtree(stale, ignore_errors=True)
         name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}{BUILDING_SUFFIX}"
         path = self.versions / name

@@ -45,7 +45,7 @@ from core.index.port import DENSE, SPARSE, IndexPoint, RetrievalRequest, StoredV
 from core.index.records import RECORDS_FILE, RecordsFile, write_records
 from core.models import Movie
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 SHARD_DIR = "shard"
 VECTORS_FILE = "vectors.npy"
@@ -163,10 +163,10 @@ def _read_facts(path: Path, count: int) -> list[MovieFacts]:
         rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
         facts = [MovieFacts.of(*row) for row in rows]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.error("cannot read the ranking facts %s: %s", path, exc)
+        logger.error("cannot read the ranking facts %s: %s", path, exc)
         raise _incomplete(f"{FACTS_FILE} is missing or unreadable") from exc
     if len(facts) != count:
-        log.error("%s holds %d movies, the shard %d", path, len(facts), count)
+        logger.error("%s holds %d movies, the shard %d", path, len(facts), count)
         raise _incomplete(f"{FACTS_FILE} does not match the index")
     return facts
 
@@ -188,7 +188,7 @@ class EdgeMovieIndex:
         try:
             self._shard = EdgeShard.load(str(bundle_dir / SHARD_DIR))
         except Exception as exc:  # the Rust side raises plain exceptions with internals in them
-            log.exception("cannot open the index shard at %s", bundle_dir)
+            logger.exception("cannot open the index shard at %s", bundle_dir)
             raise IndexUnavailable(
                 "The movie index could not be opened; rebuild it with `movie-bot ingest`."
             ) from exc
@@ -200,7 +200,7 @@ class EdgeMovieIndex:
             self._records = RecordsFile(bundle_dir, count)
         except (OSError, ValueError) as exc:
             self._shard.close()
-            log.error("cannot open the records of %s: %s", bundle_dir, exc)
+            logger.error("cannot open the records of %s: %s", bundle_dir, exc)
             raise _incomplete(f"{RECORDS_FILE} is missing or damaged") from exc
         except BaseException:
             self._shard.close()
@@ -253,7 +253,7 @@ class EdgeMovieIndex:
         try:
             return self._records.read(rows)
         except (OSError, ValueError) as exc:
-            log.error("unreadable record in %s: %s", RECORDS_FILE, exc)
+            logger.error("unreadable record in %s: %s", RECORDS_FILE, exc)
             raise _incomplete(f"{RECORDS_FILE} is damaged") from exc
 
     def count(self) -> int:
@@ -287,7 +287,7 @@ class EdgeIndexBuilder:
             vectors = np.load(live / VECTORS_FILE, mmap_mode="r")
             keys = json.loads((live / VECTOR_KEYS_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            log.warning("the live index has an unreadable vector cache; everything will be re-embedded")
+            logger.warning("the live index has an unreadable vector cache; everything will be re-embedded")
             return
         if vectors.shape[1] != self.dim or len(keys) != vectors.shape[0]:
             return

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from core.settings import Settings
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 UPSERT_BATCH = 256
 MANIFEST_KEY = "movie_bot_manifest"
@@ -46,7 +46,7 @@ def connect_qdrant(settings: Settings) -> QdrantClient:
 
 def _unreachable(exc: Exception) -> IndexUnavailable:
     # Messages from the transport can carry URLs with credentials: log the detail, show a plain sentence.
-    log.warning("Qdrant server error: %s", type(exc).__name__, exc_info=exc)
+    logger.warning("Qdrant server error: %s", type(exc).__name__, exc_info=exc)
     return IndexUnavailable("The movie index server (QDRANT_URL) is not reachable right now. Try again shortly.")
 
 
@@ -219,5 +219,5 @@ class ServerIndexBuilder:
         try:
             self.client.delete_collection(self.collection)
         except Exception:
-            log.warning("could not delete the unfinished collection %s", self.collection)
+            logger.warning("could not delete the unfinished collection %s", self.collection)
         self.store.discard(self.build_dir)
