@@ -27,10 +27,9 @@ logger = logging.getLogger(__name__)
 
 def open_index(settings: Settings) -> MovieIndex:
     if settings.qdrant_url:
-        from core.index.server import ServerMovieIndex, connect
+        from core.index.server import ServerMovieIndex, connect_qdrant
 
-        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        return ServerMovieIndex(connect(settings.qdrant_url, key), settings.qdrant_collection)
+        return ServerMovieIndex(connect_qdrant(settings), settings.qdrant_collection)
     from core.index.edge import EdgeMovieIndex
 
     return EdgeMovieIndex.open(settings.index_path)

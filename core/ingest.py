@@ -21,7 +21,7 @@ from core.catalog import CatalogReport, load_catalog
 from core.documents import RECIPE_VERSION, content_hash, dense_text, sparse_text
 from core.errors import BadInput, IndexMismatch
 from core.index.bundle import ENCODER_DIR, BundleStore
-from core.index.manifest import IndexManifest
+from core.index.manifest import SCHEMA_VERSION, IndexManifest
 from core.index.port import IndexBuilder, IndexPoint, StoredVector
 from core.models import Movie
 from core.settings import Settings
@@ -121,12 +121,9 @@ def run_ingest(
 def _builder(settings: Settings, store: BundleStore, build_dir: Path, client: QdrantClient | None) -> IndexBuilder:
     dim = 384
     if settings.qdrant_url is not None or client is not None:
-        from core.index.server import ServerIndexBuilder, connect
+        from core.index.server import ServerIndexBuilder, connect_qdrant
 
-        if client is None:
-            key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-            client = connect(settings.qdrant_url or "", key)
-        return ServerIndexBuilder(client, settings.qdrant_collection, dim, store, build_dir)
+        return ServerIndexBuilder(client or connect_qdrant(settings), settings.qdrant_collection, dim, store, build_dir)
     from core.index.edge import EdgeIndexBuilder
 
     return EdgeIndexBuilder(store, build_dir, dim)
@@ -144,7 +141,8 @@ def _build(
 ) -> None:
     live = store.live_dir()
     live_manifest = IndexManifest.read(live) if live is not None else None
-    same_model = live_manifest is not None and _same_model(live_manifest, settings.embedding_model)
+    # Vectors of the same model are reused whatever the live bundle's format; its encoder only when current.
+    same_model = live_manifest is not None and live_manifest.same_model(settings.embedding_model)
 
     hashes = [content_hash(m) for m in movies]
     stored: dict[str, StoredVector] = {}
@@ -189,23 +187,6 @@ def _build(
     builder.publish(manifest)
 
 
-def _same_model(manifest: IndexManifest, model_name: str) -> bool:
-    try:
-        manifest.require_compatible(model_name, manifest.recipe, manifest.sparse_recipe)
-    except IndexMismatch:
-        return False
-    return True
-
-
-def _current_format(encoder_dir: Path) -> bool:
-    from core.embedding.onnx_encoder import MANIFEST_FORMAT, EncoderManifest
-
-    try:
-        return EncoderManifest.read(encoder_dir).format == MANIFEST_FORMAT
-    except (OSError, ValueError, KeyError):
-        return False
-
-
 def _describe_source(settings: Settings) -> str:
     return "qdrant-server" if settings.qdrant_url else "qdrant-edge"
 
@@ -230,21 +211,20 @@ def _prepare_query_encoder(
     movies: Sequence[Movie],
     dense: np.ndarray,
 ) -> dict[str, str]:
-    """Reuse the live bundle's verified ONNX encoder when the model is the same; else export and verify it."""
+    """Reuse the live bundle's verified ONNX encoder when the model and the bundle format are the same; else
+    export and verify it."""
     target = build_dir / ENCODER_DIR
-    if same_model and live is not None and live_manifest is not None and live_manifest.encoder_files:
+    if (same_model and live is not None and live_manifest is not None and live_manifest.encoder_files
+            and live_manifest.schema_version == SCHEMA_VERSION):
         source = live / ENCODER_DIR
-        if not _current_format(source):
-            logger.info("the live bundle's query encoder is of an older export format; exporting again")
-        elif all(
+        if all(
             (source / name).is_file() and sha256_file(source / name) == digest
             for name, digest in live_manifest.encoder_files.items()
         ):
             shutil.copytree(source, target)
             report.encoder = "reused (checksums verified)"
             return dict(live_manifest.encoder_files)
-        else:
-            logger.warning("the live bundle's encoder files do not match their checksums; exporting again")
+        logger.warning("the live bundle's encoder files do not match their checksums; exporting again")
 
     from core.embedding.onnx_encoder import OnnxEncoder
     from core.embedding.onnx_export import export_onnx, verify_parity

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from core.index.port import Candidates
+from core.domain import Candidates
 from core.query_intent import QueryIntent
 from core.text_fold import folded_words
 

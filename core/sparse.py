@@ -6,17 +6,11 @@ adding or removing movies keeps the statistics consistent without re-encoding th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from qdrant_edge import Bm25, Bm25Config
 
+from core.domain import SparseVec
+
 SPARSE_RECIPE = "bm25-english-k1.2-b0.75-avg80"
-
-
-@dataclass(frozen=True, slots=True)
-class SparseVec:
-    indices: list[int]
-    values: list[float]
 
 
 class SparseEncoder:

@@ -1,13 +1,27 @@
-"""In-memory stand-ins for core ports, for adapter tests (fakes over mocks)."""
+"""In-memory stand-ins for core ports (fakes over mocks): `FakeMovieSearch` for adapter tests, `FakeMovieIndex`
+for testing the search service and ranking without a real index."""
 
 from __future__ import annotations
 
 import asyncio
+import math
+import threading
 import time
+from collections import Counter
+from collections.abc import Sequence
 
-from core.errors import MovieBotError
+import numpy as np
+
+from core.documents import RECIPE_VERSION, dense_text, sparse_text
+from core.domain import Candidates, in_order, movie_facts
+from core.embedding.port import TextEncoder
+from core.errors import IndexUnavailable, MovieBotError
+from core.index.manifest import IndexManifest
+from core.index.port import RetrievalRequest
 from core.models import Movie, MovieHit, SearchResults
 from core.query_text import MAX_RESULTS, clean_query
+from core.sparse import SPARSE_RECIPE, SparseEncoder
+from tests.embedding.fake_encoder import BagOfWordsEncoder
 
 SAMPLE_MOVIES: tuple[Movie, ...] = (
     Movie("tt3659388", "The Martian", 2015,
@@ -108,4 +122,73 @@ class GatedSearch(FakeMovieSearch):
                 await self._progress.wait()
 
 
-__all__ = ["SAMPLE_MOVIES", "FakeMovieSearch", "GatedSearch", "MovieBotError"]
+class FakeMovieIndex:
+    """The `MovieIndex` port in memory, built like ingest builds an index (the same dense and sparse texts).
+
+    Retrieves as the real backends do: each retriever's top `limit` (brute-force cosine; a BM25-like score over
+    the sparse vectors, IDF applied at query time), plus the top `limit // 2` within a year hint, and every
+    candidate scored by both. Records what it was asked and on which thread; `gate`, when given, holds each
+    retrieval until the test sets it. Closing twice counts twice, and a closed index refuses to answer.
+    """
+
+    def __init__(self, movies: Sequence[Movie] = SAMPLE_MOVIES, encoder: TextEncoder | None = None, *,
+                 gate: threading.Event | None = None) -> None:
+        encoder = encoder or BagOfWordsEncoder()
+        self._movies = list(movies)
+        self._facts = [movie_facts(m.to_payload()) for m in self._movies]
+        self._dense = encoder.encode([dense_text(m) for m in self._movies]).astype(np.float64)
+        sparse = SparseEncoder()
+        self._sparse = [dict(zip(v.indices, v.values, strict=True))
+                        for v in (sparse.document(sparse_text(m)) for m in self._movies)]
+        n = len(self._movies)
+        df = Counter(term for doc in self._sparse for term in doc)
+        self._idf = {term: math.log(1 + (n - k + 0.5) / (k + 0.5)) for term, k in df.items()}
+        self.manifest = IndexManifest(encoder.name, encoder.dim, RECIPE_VERSION, SPARSE_RECIPE, n, "fake")
+        self.gate = gate
+        self.requests: list[RetrievalRequest] = []
+        self.threads: list[str] = []
+        self.retrieving = threading.Event()
+        self.closes = 0
+        self.retrievals_at_close: list[int] = []
+        self._done = 0
+
+    def retrieve(self, request: RetrievalRequest) -> Candidates:
+        self._require_open()
+        self.requests.append(request)
+        self.threads.append(threading.current_thread().name)
+        self.retrieving.set()
+        if self.gate is not None:
+            assert self.gate.wait(GUARD_SECONDS), "test never opened the gate"
+        dense = self._dense @ np.asarray(request.dense, dtype=np.float64)
+        query = dict(zip(request.sparse.indices, request.sparse.values, strict=True))
+        lexical = np.array([sum(w * doc.get(t, 0.0) * self._idf.get(t, 0.0) for t, w in query.items())
+                            for doc in self._sparse])
+        everything = range(len(self._movies))
+        chosen = _top(dense, everything, request.limit) | _top(lexical, everything, request.limit, positive=True)
+        if request.year_range is not None:
+            low, high = request.year_range
+            years = [i for i, m in enumerate(self._movies) if m.year is not None and low <= m.year <= high]
+            chosen |= _top(dense, years, request.limit // 2) | _top(lexical, years, request.limit // 2, positive=True)
+        self._done += 1
+        return Candidates.of([(self._facts[i], float(dense[i]), float(lexical[i])) for i in sorted(chosen)])
+
+    def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
+        self._require_open()
+        return in_order(imdb_ids, self._movies)
+
+    def close(self) -> None:
+        self.closes += 1
+        self.retrievals_at_close.append(self._done)
+
+    def _require_open(self) -> None:
+        if self.closes:
+            raise IndexUnavailable("The fake index is closed.")
+
+
+def _top(scores: np.ndarray, rows: Sequence[int], limit: int, *, positive: bool = False) -> set[int]:
+    """The `limit` best of `rows` by `scores` (ties by row); with `positive`, only rows scoring above 0."""
+    ranked = sorted((i for i in rows if not positive or scores[i] > 0), key=lambda i: (-scores[i], i))
+    return set(ranked[:limit])
+
+
+__all__ = ["SAMPLE_MOVIES", "FakeMovieIndex", "FakeMovieSearch", "GatedSearch", "MovieBotError"]

@@ -11,14 +11,17 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from core.ingest import IngestReport
 from tests.conftest import MARTIAN_QUERY
 from tests.discord.fake_discord import FakeDiscord
 from tests.discord.payloads import movie_command
 from tests.telegram.emulator import BotApiEmulator
+
+if TYPE_CHECKING:
+    from core.ingest import IngestReport
 
 pytestmark = pytest.mark.slow
 

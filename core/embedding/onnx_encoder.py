@@ -3,8 +3,8 @@ reads the exported tokenizer.json): the serving path never imports torch, transf
 
 It reproduces sentence-transformers' all-MiniLM-L6-v2 pipeline: WordPiece tokens truncated at the model's
 max_seq_length (256, not the 128 baked into the hub's tokenizer.json), BERT's last hidden state, mean pooling
-over each text's own tokens, then L2 normalization. Format-4 bundles pack several texts into a row (see
-`core.embedding.packing`); older ones pad each text to the longest of its run.
+over each text's own tokens, then L2 normalization, with several texts packed into a row (see
+`core.embedding.packing`).
 """
 
 from __future__ import annotations
@@ -38,32 +38,26 @@ _UNREADABLE = (
 MODEL_FILE = "model.onnx"
 # The weights, stored next to the graph as ONNX external data: ONNX Runtime memory-maps them.
 MODEL_DATA_FILE = "model.onnx.data"
-# Format 3: the word-embedding table, raw little-endian float32 rows, read a few rows per batch (see
-# `WordEmbeddingRows`); the graph takes the rows a batch uses as the input WORD_EMBEDDINGS_INPUT.
+# The word-embedding table, raw little-endian float32 rows, read a few rows per batch (see `WordEmbeddingRows`);
+# the graph takes the rows a batch uses as the input WORD_EMBEDDINGS_INPUT.
 WORD_EMBEDDINGS_FILE = "word_embeddings.f32"
 WORD_EMBEDDINGS_INPUT = "word_embeddings"
-# Format 4: inputs that let a row hold several texts (see `core.embedding.packing`).
+# Inputs that let a row hold several texts (see `core.embedding.packing`).
 POSITION_IDS_INPUT = "position_ids"
 BLOCK_MASK_INPUT = "block_mask"
 TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "encoder.json"
-# 1: one self-contained model.onnx; 2: a fused graph with its weights in model.onnx.data; 3: as 2, with the
-# word embeddings out of the graph, in word_embeddings.f32; 4: as 3, taking position ids and a block mask
-# (packed rows). Serving reads all four, and ingest exports again when the live bundle's encoder is older.
+# The one format this version writes and reads: a fused graph with its weights in model.onnx.data, the word
+# embeddings in word_embeddings.f32, taking position ids and a block mask (packed rows). Older bundles are
+# refused by the index manifest (core.index.manifest), which asks for a rebuild.
 MANIFEST_FORMAT = 4
-READABLE_FORMATS = frozenset({1, 2, 3, 4})
 _ROW_DTYPE = np.dtype("<f4")
 DEFAULT_MAX_THREADS = 2
 SPIN_US = 100  # how long an idle intra-op thread spins before it sleeps (see OnnxEncoder)
-# Tokens per model run (rows x padded length; real tokens when packed): bounds activation memory whatever the
-# batch, and small runs stay in cache. Packed (format 4), 256 lowers peak memory at the same throughput: 32 short
-# queries take two runs instead of one, and a run's fixed cost is small beside its tokens (docs/performance.md).
+# Tokens per model run: bounds activation memory whatever the batch, and small runs stay in cache. 256 lowers
+# peak memory at the same throughput: 32 short queries take two runs instead of one, and a run's fixed cost is
+# small beside its tokens (docs/performance.md).
 DEFAULT_MAX_BATCH_TOKENS = 256
-# Formats 1-3, which pad every text of a run to its longest: padding tokens a run may add before a longer text
-# starts a run of its own. A run has a fixed cost (the weights stream through the cache once) plus a cost a token,
-# so padding beyond about 8 tokens costs more than a new run; padding everything to the longest text made
-# batching useless (docs/performance.md).
-PAD_BUDGET = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +68,7 @@ class EncoderManifest:
     dim: int
     max_seq_length: int
     sha256: dict[str, str]
-    format: int = MANIFEST_FORMAT
+    format: int = MANIFEST_FORMAT  # always MANIFEST_FORMAT: `read` refuses any other
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,14 +82,13 @@ class EncoderManifest:
     @classmethod
     def read(cls, model_dir: Path) -> EncoderManifest:
         data = json.loads((model_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-        if data.get("format") not in READABLE_FORMATS:
+        if data.get("format") != MANIFEST_FORMAT:
             raise ValueError(f"unsupported {MANIFEST_FILE} format {data.get('format')!r}")
         return cls(
             model_name=str(data["model_name"]),
             dim=int(data["dim"]),
             max_seq_length=int(data["max_seq_length"]),
             sha256={str(k): str(v) for k, v in data.get("sha256", {}).items()},
-            format=int(data["format"]),
         )
 
 
@@ -124,7 +117,7 @@ _PREAD = _pread_holding_the_gil()
 
 
 class WordEmbeddingRows:
-    """The word-embedding table of a format-3 bundle, read row by row with pread as batches need them.
+    """The word-embedding table, read row by row with pread as batches need them.
 
     Why: a query uses a few dozen of the table's rows, but from a memory-mapped table the kernel pages in
     64 KB or more around each row touched, and most of the table ended up resident (docs/performance.md).
@@ -197,8 +190,8 @@ class WordEmbeddingRows:
 
 
 class OnnxEncoder:
-    """Loads `model.onnx` (with `model.onnx.data`, and `word_embeddings.f32` from format 3), `tokenizer.json`
-    and `encoder.json` from `model_dir` (written by `export_onnx`).
+    """Loads `model.onnx` (with `model.onnx.data` and `word_embeddings.f32`), `tokenizer.json` and `encoder.json`
+    from `model_dir` (written by `export_onnx`).
 
     Tuned for a small 1-2 core machine: `intra_op_threads` defaults to min(2, CPUs available), one inter-op
     thread, sequential execution, and intra-op threads that spin for at most 100 us between a run's parallel
@@ -208,8 +201,8 @@ class OnnxEncoder:
 
     Export saves an already-fused graph (a little faster per single query than ONNX Runtime's own fusions of
     the traced graph) with its weights in `model.onnx.data`, which ONNX Runtime memory-maps: the session loads
-    sooner and with far less memory. The word-embedding table is no longer in that file (format 3):
-    `WordEmbeddingRows` reads the rows a batch uses, which lowers peak memory with bit-identical vectors.
+    sooner and with far less memory. The word-embedding table is not in that file: `WordEmbeddingRows` reads
+    the rows a batch uses, which lowers peak memory with bit-identical vectors.
     Weight prepacking stays on: turning it off saves no peak memory (the unpacked weights page in instead) and
     slows every query.
     The CPU memory arena stays on by default: turning it off raised peak RSS, as freed blocks go back to
@@ -218,7 +211,7 @@ class OnnxEncoder:
     speed. `max_batch_tokens` caps the tokens of a run, so a burst of long queries costs more runs, not more
     memory.
 
-    Format 4 packs several texts into a row (see core.embedding.packing): a batch takes one or two runs instead
+    Several texts are packed into a row (see core.embedding.packing): a batch takes one or two runs instead
     of several, with no padding to speak of and the vectors its texts get alone.
 
     The figures behind each of these choices are in docs/performance.md.
@@ -256,19 +249,17 @@ class OnnxEncoder:
                 str(directory / MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
             )
             input_names = frozenset(i.name for i in session.get_inputs())
-            packed = manifest.format >= 4
-            if packed and not {POSITION_IDS_INPUT, BLOCK_MASK_INPUT} <= input_names:
-                raise ValueError(f"a format-4 graph must take {POSITION_IDS_INPUT!r} and {BLOCK_MASK_INPUT!r}")
-            rows = _word_embedding_rows(directory, manifest, input_names, tokenizer)
+            needed = {POSITION_IDS_INPUT, BLOCK_MASK_INPUT, WORD_EMBEDDINGS_INPUT}
+            if not needed <= input_names:
+                raise ValueError(f"the graph must take {sorted(needed)} as inputs")
+            rows = _word_embedding_rows(directory, manifest.dim, tokenizer)
         except Exception as exc:  # onnxruntime raises its own types; an unsupported tokenizer, ValueError
             logger.error("Cannot load the ONNX query encoder from %s: %s", directory, exc)
             raise IndexUnavailable(_UNREADABLE) from exc
 
         self._tokenizer = tokenizer
         self._session = session
-        self._input_names = input_names
         self._rows = rows
-        self._packed = packed
         self._pad_id = tokenizer.token_to_id("[PAD]") or 0
         self.name = manifest.model_name
         self.dim = manifest.dim
@@ -281,29 +272,12 @@ class OnnxEncoder:
         )
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> Vectors:
+        """Longest texts first, in runs of at most `max_batch_tokens` tokens and `batch_size` texts, each packed
+        into rows; results go back in input order."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(texts)
-        if self._packed:
-            return self._encode_packed(encodings, out, batch_size)
-        # Runs of similar length waste little compute on padding; results go back in input order.
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        chunk: list[int] = []
-        for i in order:
-            # Sorted ascending, so the newcomer sets the padded length of the chunk.
-            rows, length = len(chunk) + 1, len(encodings[i].ids)
-            padding = len(chunk) * (length - len(encodings[chunk[-1]].ids)) if chunk else 0
-            if chunk and (rows > batch_size or rows * length > self.max_batch_tokens or padding > PAD_BUDGET):
-                out[chunk] = self._run([encodings[j] for j in chunk])
-                chunk = []
-            chunk.append(i)
-        out[chunk] = self._run([encodings[j] for j in chunk])
-        return out
-
-    def _encode_packed(self, encodings: Sequence[Encoding], out: Vectors, batch_size: int) -> Vectors:
-        """Longest texts first, in runs of at most `max_batch_tokens` tokens and `batch_size` texts, each packed
-        into rows."""
         order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
         chunk: list[int] = []
         tokens = 0
@@ -324,57 +298,19 @@ class OnnxEncoder:
             POSITION_IDS_INPUT: batch.position_ids,
             BLOCK_MASK_INPUT: batch.block_mask,
         }
-        if self._rows is not None:
-            feeds[WORD_EMBEDDINGS_INPUT], feeds["input_ids"] = self._rows.gather(batch.input_ids)
+        feeds[WORD_EMBEDDINGS_INPUT], feeds["input_ids"] = self._rows.gather(batch.input_ids)
         (hidden,) = self._session.run(["last_hidden_state"], feeds)
         return batch.pool(np.asarray(hidden, dtype=np.float32))
 
-    def _run(self, encodings: Sequence[Encoding]) -> Vectors:
-        """Formats 1-3: pad one batch to its longest member, run the model, and pool."""
-        length = max(len(e.ids) for e in encodings)
-        ids = np.full((len(encodings), length), self._pad_id, dtype=np.int64)
-        mask = np.zeros((len(encodings), length), dtype=np.int64)
-        types = np.zeros((len(encodings), length), dtype=np.int64)
-        for row, enc in enumerate(encodings):
-            n = len(enc.ids)
-            ids[row, :n] = enc.ids
-            mask[row, :n] = enc.attention_mask
-            types[row, :n] = enc.type_ids
-        feeds: dict[str, np.ndarray] = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        if self._rows is not None:
-            feeds[WORD_EMBEDDINGS_INPUT], feeds["input_ids"] = self._rows.gather(ids)
-        (hidden,) = self._session.run(
-            ["last_hidden_state"], {k: v for k, v in feeds.items() if k in self._input_names}
-        )
-        return mean_pool_normalize(np.asarray(hidden, dtype=np.float32), mask)
-
     def close(self) -> None:
         """Close the word-embedding file now rather than at garbage collection; `encode` fails afterwards."""
-        if self._rows is not None:
-            self._rows.close()
+        self._rows.close()
 
 
-def _word_embedding_rows(
-    directory: Path, manifest: EncoderManifest, input_names: frozenset[str], tokenizer: WordPieceTokenizer
-) -> WordEmbeddingRows | None:
-    """Open a format-3 bundle's table and check it fits the graph and covers every token id (None before 3)."""
-    if manifest.format < 3:
-        return None
-    if WORD_EMBEDDINGS_INPUT not in input_names:
-        raise ValueError(f"a format-3 graph must take {WORD_EMBEDDINGS_INPUT!r} as an input")
-    rows = WordEmbeddingRows(directory / WORD_EMBEDDINGS_FILE, manifest.dim)
+def _word_embedding_rows(directory: Path, dim: int, tokenizer: WordPieceTokenizer) -> WordEmbeddingRows:
+    """Open the word-embedding table and check it covers every token id."""
+    rows = WordEmbeddingRows(directory / WORD_EMBEDDINGS_FILE, dim)
     if rows.rows < tokenizer.vocab_size:
         rows.close()
         raise ValueError(f"{WORD_EMBEDDINGS_FILE} has {rows.rows} rows for {tokenizer.vocab_size} token ids")
     return rows
-
-
-def mean_pool_normalize(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> Vectors:
-    """Average token vectors over real tokens only, then scale rows to unit length, as ST does."""
-    weights = mask.astype(np.float32)[:, :, None]
-    summed = (hidden * weights).sum(axis=1)
-    counts = np.clip(weights.sum(axis=1), 1e-9, None)
-    pooled = summed / counts
-    norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-    normalized: Vectors = (pooled / norms).astype(np.float32)
-    return normalized

@@ -50,6 +50,12 @@ class BundleStore:
     @contextlib.contextmanager
     def build_lock(self) -> Iterator[None]:
         """One build at a time: two concurrent ingests would race on the swap."""
+        if self.index_path.exists() and not self.index_path.is_symlink():
+            # Publishing replaces INDEX_PATH with a link; a real folder there is not ours to replace.
+            raise BadInput(
+                f"{self.index_path} is a folder, not a movie-bot index link: move it away, or set INDEX_PATH "
+                "to another place, then run `movie-bot ingest` again."
+            )
         self.versions.mkdir(parents=True, exist_ok=True)
         with (self.versions / ".lock").open("w") as handle:
             try:
@@ -77,10 +83,6 @@ class BundleStore:
         final = build_dir.with_name(build_dir.name.removesuffix(BUILDING_SUFFIX))
         build_dir.rename(final)
         _fsync_dir(self.versions)
-        if self.index_path.is_dir() and not self.index_path.is_symlink():
-            # An index directory from before bundles were versioned: move it aside once, then link.
-            legacy = self.versions / f"legacy-{int(time.time())}"
-            self.index_path.rename(legacy)
         tmp_link = self.index_path.with_name(f".{self.index_path.name}.link-{os.getpid()}")
         tmp_link.unlink(missing_ok=True)
         tmp_link.symlink_to(os.path.relpath(final, self.index_path.parent))

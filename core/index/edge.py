@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,41 +32,27 @@ from qdrant_edge import (
     RangeFloat,
     ScalarQuantizationConfig,
     ScalarType,
-    ScrollRequest,
     SearchParams,
     SparseVector,
     UpdateOperation,
 )
 
+from core.domain import Candidates, MovieFacts, movie_facts
 from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.manifest import IndexManifest
-from core.index.port import (
-    DENSE,
-    RANKING_FIELDS,
-    SPARSE,
-    Candidates,
-    IndexPoint,
-    MovieFacts,
-    RetrievalRequest,
-    StoredVector,
-    in_order,
-    movie_facts,
-)
-from core.index.records import RECORDS_FILE, open_records, write_records
+from core.index.port import DENSE, SPARSE, IndexPoint, RetrievalRequest, StoredVector
+from core.index.records import RECORDS_FILE, RecordsFile, write_records
 from core.models import Movie
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 SHARD_DIR = "shard"
 VECTORS_FILE = "vectors.npy"
 VECTOR_KEYS_FILE = "vectors.json"
 UPSERT_BATCH = 512
+# {"rows": [[imdb_id, year, votes, title words, names], ...]}; a point's id is its row.
 FACTS_FILE = "facts.json"
-# 2: {"format": 2, "rows": [[imdb_id, year, votes, title words, names], ...]}, row = point id; 1 (older
-# bundles): a list of [point uuid, imdb_id, title, year, votes, people] rows.
-FACTS_FORMAT = 2
-FACTS_PAGE = 2048
 
 
 # Qdrant's defaults. The full-scan threshold is the KB of vectors a filter must select before a filtered
@@ -156,66 +141,22 @@ def year_filter(year_range: tuple[int, int] | None) -> Filter | None:
     return Filter(must=[FieldCondition(key="year", range=RangeFloat(gte=float(low), lte=float(high)))])
 
 
-class _FactsTable:
-    """Every movie's ranking facts, held in memory, and how to find a shard point's row in it.
-
-    Bundles of this version number their points 0..n-1 in the order of the table in `facts.json`, so a
-    point's id is its row. Older bundles used UUID point ids; for them the table keeps a map.
-    """
-
-    def __init__(self, facts: list[MovieFacts], rows: dict[Any, int] | None) -> None:
-        self.facts = facts
-        self._rows = rows  # point id -> row; None when ids are the rows
-        self._points: dict[str, Any] = (
-            {f.imdb_id: i for i, f in enumerate(facts)} if rows is None
-            else {facts[row].imdb_id: pid for pid, row in rows.items()}
-        )
-
-    def __len__(self) -> int:
-        return len(self.facts)
-
-    def row(self, pid: Any) -> int:
-        return int(pid) if self._rows is None else self._rows[pid]
-
-    def point(self, imdb_id: str) -> Any | None:
-        return self._points.get(imdb_id)
+def _incomplete(what: str) -> IndexUnavailable:
+    return IndexUnavailable(f"The movie index is incomplete ({what}); rebuild it with `movie-bot ingest`.")
 
 
-def _read_facts(path: Path) -> _FactsTable | None:
+def _read_facts(path: Path, count: int) -> list[MovieFacts]:
+    """Every movie's ranking facts, in point-id order; the bundle is refused if they do not fit its shard."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        log.warning("%s is unreadable; reading ranking facts from the index instead", path)
-        return None
-    try:
-        if isinstance(data, dict) and data.get("format") == FACTS_FORMAT:
-            return _FactsTable([MovieFacts.of(*row) for row in data["rows"]], None)
-        # Format 1 (older bundles): [point uuid, imdb_id, title, year, votes, people] rows.
-        facts = [movie_facts({"imdb_id": imdb_id, "title": title, "year": year, "vote_count": votes,
-                              "director": people}) for _, imdb_id, title, year, votes, people in data]
-        return _FactsTable(facts, {uuid.UUID(row[0]): i for i, row in enumerate(data)})
-    except (KeyError, TypeError, ValueError):
-        log.warning("%s is not a ranking-facts table; reading ranking facts from the index instead", path)
-        return None
-
-
-def _facts_from_payloads(shard: EdgeShard) -> _FactsTable:
-    log.info("no usable %s in the index; reading ranking facts from its payloads (rebuild to start faster)",
-             FACTS_FILE)
-    facts: list[MovieFacts] = []
-    rows: dict[Any, int] = {}
-    offset = None
-    while True:
-        records, offset = shard.scroll(
-            ScrollRequest(offset=offset, limit=FACTS_PAGE, with_payload=RANKING_FIELDS, with_vector=False)
-        )
-        for record in records:
-            rows[record.id] = len(facts)
-            facts.append(movie_facts(record.payload or {}))
-        if offset is None:
-            return _FactsTable(facts, rows)
+        rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+        facts = [MovieFacts.of(*row) for row in rows]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        logger.error("cannot read the ranking facts %s: %s", path, exc)
+        raise _incomplete(f"{FACTS_FILE} is missing or unreadable") from exc
+    if len(facts) != count:
+        logger.error("%s holds %d movies, the shard %d", path, len(facts), count)
+        raise _incomplete(f"{FACTS_FILE} does not match the index")
+    return facts
 
 
 class EdgeMovieIndex:
@@ -223,29 +164,34 @@ class EdgeMovieIndex:
 
     What ranking reads of each candidate comes from a table loaded at open from the bundle's `facts.json`
     (titles and names folded at build): reading payloads from the shard, for every candidate of every query,
-    was the largest part of a search, and building the table from payloads at open
-    takes several times longer than reading the file. A bundle without the file (built by an older version)
-    still works: its table is read from the payloads. Points are numbered by their table row, so a search
-    result maps to its facts without a lookup (UUIDs are slow to build in Python; docs/performance.md).
+    was the largest part of a search. Points are numbered by their table row, so a search result maps to its
+    facts without a lookup; the records a page shows are read by row too (see `core.index.records`).
     """
 
     def __init__(self, bundle_dir: Path) -> None:
         self.bundle_dir = bundle_dir
         self.manifest = IndexManifest.read(bundle_dir)
+        self.manifest.require_current()  # before reading files whose layout another version may have changed
         try:
             self._shard = EdgeShard.load(str(bundle_dir / SHARD_DIR))
         except Exception as exc:  # the Rust side raises plain exceptions with internals in them
-            log.exception("cannot open the index shard at %s", bundle_dir)
+            logger.exception("cannot open the index shard at %s", bundle_dir)
             raise IndexUnavailable(
                 "The movie index could not be opened; rebuild it with `movie-bot ingest`."
             ) from exc
         warm_page_cache(bundle_dir / SHARD_DIR)
-        count = self.count()
-        table = _read_facts(bundle_dir / FACTS_FILE)
-        if table is None or len(table) != count:  # absent, unreadable, or not of this shard
-            table = _facts_from_payloads(self._shard)
-        self._table = table
-        self._records = open_records(bundle_dir, count)
+        try:
+            count = self.count()
+            self._facts = _read_facts(bundle_dir / FACTS_FILE, count)
+            self._rows = {f.imdb_id: row for row, f in enumerate(self._facts)}
+            self._records = RecordsFile(bundle_dir, count)
+        except (OSError, ValueError) as exc:
+            self._shard.close()
+            logger.error("cannot open the records of %s: %s", bundle_dir, exc)
+            raise _incomplete(f"{RECORDS_FILE} is missing or damaged") from exc
+        except BaseException:
+            self._shard.close()
+            raise
 
     @classmethod
     def open(cls, index_path: Path) -> EdgeMovieIndex:
@@ -283,29 +229,25 @@ class EdgeMovieIndex:
             for (k, _, _), answer in zip(missing, answers, strict=True):
                 scores[k].update((p.id, p.score) for p in answer)
         by_dense, by_sparse = scores
-        table, facts = self._table, self._table.facts
+        facts = self._facts
         points = list(ids)
-        return Candidates([facts[table.row(pid)] for pid in points],
+        return Candidates([facts[int(pid)] for pid in points],
                           np.array([by_dense.get(pid, 0.0) for pid in points], dtype=np.float64),
                           np.array([by_sparse.get(pid, 0.0) for pid in points], dtype=np.float64))
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
-        points = [pid for pid in map(self._table.point, imdb_ids) if pid is not None]
-        if self._records is not None and all(isinstance(pid, int) for pid in points):
-            try:
-                return in_order(imdb_ids, self._records.read(points))
-            except (OSError, ValueError) as exc:
-                log.warning("unreadable record in %s (%s); reading the index payloads", RECORDS_FILE, exc)
-        # The whole payload: faster than selecting the fields a result shows (docs/performance.md).
-        records = self._shard.retrieve(points, True, False)
-        return in_order(imdb_ids, (Movie.from_payload(r.payload or {}) for r in records))
+        rows = [row for row in map(self._rows.get, imdb_ids) if row is not None]
+        try:
+            return self._records.read(rows)
+        except (OSError, ValueError) as exc:
+            logger.error("unreadable record in %s: %s", RECORDS_FILE, exc)
+            raise _incomplete(f"{RECORDS_FILE} is damaged") from exc
 
     def count(self) -> int:
         return int(self._shard.count(CountRequest()))
 
     def close(self) -> None:
-        if self._records is not None:
-            self._records.close()
+        self._records.close()
         self._shard.close()
 
 
@@ -332,7 +274,7 @@ class EdgeIndexBuilder:
             vectors = np.load(live / VECTORS_FILE, mmap_mode="r")
             keys = json.loads((live / VECTOR_KEYS_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            log.warning("the live index has an unreadable vector cache; everything will be re-embedded")
+            logger.warning("the live index has an unreadable vector cache; everything will be re-embedded")
             return
         if vectors.shape[1] != self.dim or len(keys) != vectors.shape[0]:
             return
@@ -349,7 +291,7 @@ class EdgeIndexBuilder:
                     DENSE: p.dense.astype(np.float32).tolist(),
                     SPARSE: SparseVector(indices=p.sparse.indices, values=p.sparse.values),
                 }
-                # The point's id is its row in the facts table (see `_FactsTable`).
+                # The point's id is its row in the facts table and the records file.
                 edge_points.append(Point(len(self._facts), vector, payload))
                 self._facts.append(movie_facts(payload))
                 self._records.append(p.movie.to_payload())
@@ -365,8 +307,7 @@ class EdgeIndexBuilder:
         np.save(self.build_dir / VECTORS_FILE, matrix)
         (self.build_dir / VECTOR_KEYS_FILE).write_text(json.dumps(self._keys), encoding="utf-8")
         rows = [[f.imdb_id, f.year, f.vote_count, f.title_words, f.names] for f in self._facts]
-        (self.build_dir / FACTS_FILE).write_text(json.dumps({"format": FACTS_FORMAT, "rows": rows},
-                                                            ensure_ascii=False), encoding="utf-8")
+        (self.build_dir / FACTS_FILE).write_text(json.dumps({"rows": rows}, ensure_ascii=False), encoding="utf-8")
         write_records(self.build_dir, self._records)
         manifest.write(self.build_dir)
         self.store.publish(self.build_dir)

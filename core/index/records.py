@@ -8,7 +8,6 @@ the bytes asked for, and is as fast (docs/performance.md).
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -17,8 +16,6 @@ from typing import Any
 import numpy as np
 
 from core.models import Movie
-
-logger = logging.getLogger(__name__)
 
 RECORDS_FILE = "records.jsonl"
 OFFSETS_FILE = "records.offsets.npy"
@@ -63,14 +60,3 @@ class RecordsFile:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-
-
-def open_records(directory: Path, count: int) -> RecordsFile | None:
-    """The bundle's records file, or None (older bundle, or damaged: pages then read the shard's payloads)."""
-    if not (directory / RECORDS_FILE).is_file():
-        return None
-    try:
-        return RecordsFile(directory, count)
-    except (OSError, ValueError) as exc:
-        logger.warning("cannot use %s (%s); result pages will read the index payloads", RECORDS_FILE, exc)
-        return None

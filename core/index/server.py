@@ -14,23 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.errors import IndexUnavailable
+from core.domain import RANKING_FIELDS, RESULT_FIELDS, Candidates, MovieFacts, in_order, movie_facts, point_id
+from core.errors import BadInput, IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.manifest import IndexManifest
-from core.index.port import (
-    DENSE,
-    RANKING_FIELDS,
-    RESULT_FIELDS,
-    SPARSE,
-    Candidates,
-    IndexPoint,
-    MovieFacts,
-    RetrievalRequest,
-    StoredVector,
-    in_order,
-    movie_facts,
-    point_id,
-)
+from core.index.port import DENSE, SPARSE, IndexPoint, RetrievalRequest, StoredVector
 from core.models import Movie
 
 if TYPE_CHECKING:
@@ -38,16 +26,22 @@ if TYPE_CHECKING:
 
     from qdrant_client import QdrantClient
 
+    from core.settings import Settings
+
 logger = logging.getLogger(__name__)
 
 UPSERT_BATCH = 256
 MANIFEST_KEY = "movie_bot_manifest"
 
 
-def connect(url: str, api_key: str | None) -> QdrantClient:
+def connect_qdrant(settings: Settings) -> QdrantClient:
+    """The one way ingest and serving reach a Qdrant server (QDRANT_URL, QDRANT_API_KEY)."""
     from qdrant_client import QdrantClient
 
-    return QdrantClient(url=url, api_key=api_key, timeout=10)
+    if settings.qdrant_url is None:
+        raise BadInput("QDRANT_URL is not set: there is no Qdrant server to connect to.")
+    key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+    return QdrantClient(url=settings.qdrant_url, api_key=key, timeout=10)
 
 
 def _unreachable(exc: Exception) -> IndexUnavailable:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 import signal
 import subprocess
@@ -16,11 +15,10 @@ import pytest
 
 from bot.cli import main
 from core.bootstrap import build_search_service, open_search_service
-from core.embedding.onnx_encoder import MANIFEST_FILE, MANIFEST_FORMAT, EncoderManifest
 from core.errors import IndexMismatch, IndexUnavailable
-from core.index.bundle import ENCODER_DIR, BundleStore
-from core.index.manifest import IndexManifest
-from core.ingest import IngestReport, run_ingest, sha256_file
+from core.index.bundle import BundleStore
+from core.index.manifest import SCHEMA_VERSION, IndexManifest
+from core.ingest import IngestReport, run_ingest
 from tests.conftest import FIXTURE_CSV, MARTIAN_QUERY, settings_for
 
 pytestmark = pytest.mark.slow
@@ -82,17 +80,16 @@ def test_rerun_on_same_data_embeds_nothing(index_copy: Path) -> None:
     assert top_ids(index_copy, MARTIAN_QUERY) == before
 
 
-def test_an_encoder_of_an_older_export_format_is_exported_again(index_copy: Path) -> None:
+def test_a_bundle_of_an_older_format_is_rebuilt_reusing_its_vectors_but_not_its_encoder(index_copy: Path) -> None:
     live = BundleStore(index_copy).require_live()
-    manifest_path = live / ENCODER_DIR / MANIFEST_FILE
-    manifest_path.write_text(json.dumps(json.loads(manifest_path.read_text()) | {"format": 1}))
-    bundle = IndexManifest.read(live)  # checksums still right, so only the format can ask for a new export
-    replace(bundle, encoder_files=bundle.encoder_files | {MANIFEST_FILE: sha256_file(manifest_path)}).write(live)
+    replace(IndexManifest.read(live), schema_version=1).write(live)
+    with pytest.raises(IndexMismatch, match="movie-bot ingest"):
+        build_search_service(settings_for(index_copy))
     report = run_ingest(settings_for(index_copy), progress=False)
     assert report.embedded == 0
     assert report.encoder == "exported and verified"
-    encoder_dir = BundleStore(index_copy).require_live() / ENCODER_DIR
-    assert EncoderManifest.read(encoder_dir).format == MANIFEST_FORMAT
+    assert IndexManifest.read(BundleStore(index_copy).require_live()).schema_version == SCHEMA_VERSION
+    assert top_ids(index_copy, MARTIAN_QUERY)[0] == "tt3659388"
 
 
 def test_changed_rows_are_reembedded_and_removed_rows_deleted(index_copy: Path, tmp_path: Path) -> None:

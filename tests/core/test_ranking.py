@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from core.index.port import Candidates, MovieFacts, movie_facts
+from core.domain import Candidates, MovieFacts, movie_facts
 from core.query_intent import parse_intent
 from core.ranking import Ranker
 
@@ -93,3 +93,19 @@ def test_popularity_breaks_near_ties_but_not_a_clear_plot_match() -> None:
     famous = Film("tt0000009", 2001, votes=8000)
     assert order("a plot", [B.at(0.60, 5.0), famous.at(0.59, 5.0), *CROWD])[0] == famous.imdb_id
     assert order("a plot", [B.at(0.70, 9.0), famous.at(0.45, 2.0), *CROWD])[0] == B.imdb_id
+
+
+def test_candidates_of_an_index_rank_the_described_film_first() -> None:
+    from core.index.port import RetrievalRequest
+    from core.sparse import SparseEncoder
+    from tests.embedding.fake_encoder import BagOfWordsEncoder
+    from tests.fakes import FakeMovieIndex
+
+    query = "astronaut left behind on Mars by his crew after a storm"
+    intent = parse_intent(query)
+    request = RetrievalRequest(BagOfWordsEncoder().encode([intent.dense_text])[0], SparseEncoder().query(query), 5)
+    cands = FakeMovieIndex().retrieve(request)
+    assert len(cands) >= 5 and (cands.sparse > 0).any()
+    ranked = Ranker().rank(intent, cands, 3)
+    assert ranked[0].imdb_id == "tt3659388"
+    assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)

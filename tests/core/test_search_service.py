@@ -1,105 +1,164 @@
-"""SearchService's threads: ranking never on the loop, a lone query in one hop, the index closed last.
-
-The ranking step itself is replaced by a recorder, so these tests hold whatever `_rank_page` does."""
+"""SearchService on an in-memory index and a model-free encoder: what a search answers (best match, full records,
+pages, hints, bad input), and its threads (ranking never on the loop, a lone query in one hop, the index closed
+after the searches in progress). No torch, no real index, nothing private replaced."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any, cast
 
-import numpy as np
 import pytest
 
 from core.bootstrap import search_service_for
 from core.embedding.batcher import BatcherClosed
-from core.index.port import MovieIndex
-from core.models import SearchResults
-from core.query_intent import QueryIntent
+from core.errors import InvalidQuery
+from core.models import Movie
+from core.query_text import MAX_RESULTS
 from core.search_service import SearchService
-from tests.embedding.fake_encoder import FakeEncoder, fake_vector
+from tests.embedding.fake_encoder import BagOfWordsEncoder
+from tests.fakes import SAMPLE_MOVIES, FakeMovieIndex
+
+MARTIAN = "tt3659388"
+MARTIAN_QUERY = "an astronaut presumed dead after a storm on Mars is left behind by his crew"
 
 
-class FakeIndex:
-    def __init__(self) -> None:
-        self.closed_after: list[str] = []
-        self.closes = 0
-        self.ranked: list[str] = []
-
-    def close(self) -> None:
-        self.closes += 1
-        self.closed_after = list(self.ranked)
+def service_on(index: FakeMovieIndex) -> SearchService:
+    return search_service_for(index, BagOfWordsEncoder())  # the encoder FakeMovieIndex embeds its movies with
 
 
-class Recorder:
-    """Stands in for `_rank_page`: records the thread and query, optionally waits at a gate."""
-
-    def __init__(self, index: FakeIndex, gate: threading.Event | None = None) -> None:
-        self.index = index
-        self.gate = gate
-        self.started = threading.Event()
-        self.threads: dict[str, str] = {}
-
-    def __call__(
-        self, intent: QueryIntent, vector: np.ndarray, limit: int, offset: int, started: float
-    ) -> SearchResults:
-        self.started.set()
-        if self.gate is not None:
-            assert self.gate.wait(10)
-        np.testing.assert_array_equal(vector, fake_vector(intent.dense_text))
-        self.threads[intent.text] = threading.current_thread().name
-        self.index.ranked.append(intent.text)
-        return SearchResults(intent.text, (), 0.0, offset, has_more=False)
+@pytest.fixture
+def index() -> FakeMovieIndex:
+    return FakeMovieIndex()
 
 
-def make_service(gate: threading.Event | None = None) -> tuple[SearchService, FakeIndex, Recorder]:
-    index = FakeIndex()
-    service = search_service_for(cast(MovieIndex, index), FakeEncoder())
-    recorder = Recorder(index, gate)
-    cast(Any, service)._rank_page = recorder
-    return service, index, recorder
+async def test_the_best_match_comes_first_with_its_full_record(index: FakeMovieIndex) -> None:
+    service = service_on(index)
+    try:
+        results = await service.search(MARTIAN_QUERY, limit=3)
+    finally:
+        await service.aclose()
+    assert results.query == MARTIAN_QUERY
+    assert [h.rank for h in results.hits] == [1, 2, 3]
+    best = results.hits[0]
+    assert best.movie == next(m for m in SAMPLE_MOVIES if m.imdb_id == MARTIAN)  # the whole record, not facts
+    scores = [h.score for h in results.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert results.has_more
 
 
-async def test_a_lone_search_is_encoded_and_ranked_in_one_worker_thread() -> None:
-    service, _, recorder = make_service()
+async def test_the_blocking_path_answers_like_the_async_one(index: FakeMovieIndex) -> None:
+    service = service_on(index)
+    try:
+        via_loop = await service.search(MARTIAN_QUERY, limit=5)
+        direct = service.search_sync(MARTIAN_QUERY, limit=5)
+    finally:
+        await service.aclose()
+    assert direct.hits == via_loop.hits
+
+
+def test_pages_follow_on_without_overlap_and_the_last_says_so(index: FakeMovieIndex) -> None:
+    service = service_on(index)
+    first = service.search_sync("space mission astronaut", limit=3)
+    second = service.search_sync("space mission astronaut", limit=3, offset=3)
+    last = service.search_sync("space mission astronaut", limit=3, offset=6)
+    everything = service.search_sync("space mission astronaut", limit=10)
+    assert [h.rank for h in second.hits] == [4, 5, 6]
+    assert [h.movie for h in (*first.hits, *second.hits, *last.hits)] == [h.movie for h in everything.hits]
+    assert len(everything.hits) == len(SAMPLE_MOVIES)
+    assert first.has_more and second.has_more
+    assert not last.has_more and len(last.hits) == len(SAMPLE_MOVIES) - 6
+
+
+def test_limits_are_clamped_to_what_can_be_shown(index: FakeMovieIndex) -> None:
+    service = service_on(index)
+    assert len(service.search_sync("space", limit=0).hits) == 1
+    service.search_sync("space", limit=10_000)
+    assert index.requests[-1].limit >= 1
+    assert service.search_sync("space", offset=10 * MAX_RESULTS).hits == ()
+
+
+def test_unusable_text_is_refused_before_the_index_is_asked(index: FakeMovieIndex) -> None:
+    service = service_on(index)
+    for text in ("", "   ", "?!…"):
+        with pytest.raises(InvalidQuery):
+            service.search_sync(text)
+    assert index.requests == []
+
+
+def test_a_decade_reaches_the_index_as_a_year_hint_and_lifts_films_from_it() -> None:
+    twins = (Movie("tt0000001", "Harbour Lights", 1985, "A fisherman and his daughter run a lighthouse."),
+             Movie("tt0000002", "Harbour Nights", 2012, "A fisherman and his daughter run a lighthouse."))
+    index = FakeMovieIndex(twins)
+    service = service_on(index)
+    results = service.search_sync("80s film about a fisherman who runs a lighthouse with his daughter")
+    assert index.requests[-1].year_range == (1980, 1989)
+    assert results.hits[0].movie.imdb_id == "tt0000001"
+    assert service.search_sync("2010s film about a fisherman and a lighthouse").hits[0].movie.imdb_id == "tt0000002"
+
+
+def test_a_named_director_lifts_the_film_they_made() -> None:
+    plot = "Two rival chefs open restaurants on the same street."
+    rivals = (Movie("tt0000003", "Kitchen Wars", 2001, plot, directors=("Agnes Varda",), vote_count=900),
+              Movie("tt0000004", "Street Food", 2001, plot, directors=("Werner Herzog",), vote_count=100))
+    service = service_on(FakeMovieIndex(rivals))
+    assert service.search_sync("rival chefs open restaurants").hits[0].movie.title == "Kitchen Wars"  # more votes
+    assert service.search_sync("werner herzog film about rival chefs").hits[0].movie.title == "Street Food"
+
+
+def test_a_movie_the_index_no_longer_holds_is_left_out_of_the_page() -> None:
+    class Forgetful(FakeMovieIndex):
+        def movies(self, imdb_ids: list[str]) -> list[Movie]:  # type: ignore[override]
+            return [m for m in super().movies(imdb_ids) if m.imdb_id != MARTIAN]
+
+    service = service_on(Forgetful())
+    hits = service.search_sync(MARTIAN_QUERY, limit=3).hits
+    assert MARTIAN not in {h.movie.imdb_id for h in hits}
+    assert len(hits) == 2
+
+
+async def test_a_lone_search_is_encoded_and_ranked_in_one_worker_thread(index: FakeMovieIndex) -> None:
+    service = service_on(index)
     try:
         results = await service.search("astronaut stranded on mars")
     finally:
         await service.aclose()
     assert results.query == "astronaut stranded on mars"
-    (thread,) = recorder.threads.values()
+    (thread,) = index.threads
     assert thread.startswith("query-encoder")
 
 
-async def test_concurrent_searches_rank_off_the_loop_on_at_most_two_threads() -> None:
-    service, _, recorder = make_service()
+async def test_concurrent_searches_rank_off_the_loop_on_at_most_two_threads(index: FakeMovieIndex) -> None:
+    service = service_on(index)
     queries = [f"film number {i} about a heist" for i in range(40)]
     try:
         results = await asyncio.gather(*(service.search(q) for q in queries))
     finally:
         await service.aclose()
     assert [r.query for r in results] == queries
-    names = set(recorder.threads.values())
+    names = set(index.threads)
+    assert len(index.threads) == len(queries)
     assert threading.current_thread().name not in names
     assert all(n.startswith(("query-encoder", "search-rank")) for n in names)
     assert any(n.startswith("search-rank") for n in names)  # batched queries rank beside the encoder
 
 
-async def test_aclose_closes_the_index_once_after_the_rankings_in_progress() -> None:
+async def test_aclose_closes_the_index_once_after_the_search_in_progress() -> None:
     gate = threading.Event()
-    service, index, recorder = make_service(gate)
+    index = FakeMovieIndex(gate=gate)
+    service = service_on(index)
     try:
         lone = asyncio.create_task(service.search("slow one"))
-        assert await asyncio.to_thread(recorder.started.wait, 10)
+        assert await asyncio.to_thread(index.retrieving.wait, 10)
         closing = asyncio.create_task(service.aclose())
         await asyncio.sleep(0.05)
-        assert index.closes == 0
+        assert index.closes == 0  # the search holds the index
         gate.set()
         await closing
         await service.aclose()
     finally:
         gate.set()
     assert index.closes == 1
-    assert index.closed_after == ["slow one"]
+    assert index.retrievals_at_close == [1]  # closed after the retrieval in progress finished
     with pytest.raises(BatcherClosed):
         await lone

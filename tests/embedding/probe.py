@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("torch", "transformers", "sentence_transformers", "tokenizers", "huggingface_hub")
 
 
-def heavy_modules_after(code: str) -> list[str]:
-    probe = f"{code}\nimport json, sys\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+def heavy_modules_after(code: str, watch: tuple[str, ...] = HEAVY) -> list[str]:
+    """Which of `watch` (by default the ingest-only modules) are imported after running `code`."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps([m for m in {watch!r} if m in sys.modules]))"
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )

@@ -1,14 +1,15 @@
-"""OnnxEncoder pieces that need no model: pooling, the word-embedding file and the error for a missing bundle."""
+"""OnnxEncoder pieces that need no model: the word-embedding file, and the errors for a missing or older bundle."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from core.embedding import onnx_encoder
-from core.embedding.onnx_encoder import OnnxEncoder, WordEmbeddingRows, mean_pool_normalize
+from core.embedding.onnx_encoder import MANIFEST_FILE, EncoderManifest, OnnxEncoder, WordEmbeddingRows
 from core.errors import IndexUnavailable
 
 
@@ -19,12 +20,15 @@ def test_missing_model_files_are_an_unavailable_index(tmp_path: Path) -> None:
     assert str(tmp_path) not in info.value.user_message
 
 
-def test_mean_pooling_ignores_padding_and_normalizes() -> None:
-    hidden = np.array([[[1.0, 0.0], [0.0, 1.0], [100.0, 0.0]]], dtype=np.float32)
-    mask = np.array([[1, 1, 0]], dtype=np.int64)
-    pooled = mean_pool_normalize(hidden, mask)
-    assert pooled.dtype == np.float32
-    np.testing.assert_allclose(pooled, [[2**-0.5, 2**-0.5]], rtol=1e-6)
+@pytest.mark.parametrize("fmt", [1, 2, 3, None])
+def test_an_older_encoder_format_is_refused_with_a_rebuild_message(tmp_path: Path, fmt: int | None) -> None:
+    manifest = {"model_name": "m", "dim": 4, "max_seq_length": 8, "sha256": {}} | ({"format": fmt} if fmt else {})
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ValueError, match="format"):
+        EncoderManifest.read(tmp_path)
+    with pytest.raises(IndexUnavailable) as info:
+        OnnxEncoder(tmp_path)
+    assert "movie-bot ingest" in info.value.user_message
 
 
 def _table(tmp_path: Path, rows: int, dim: int = 4) -> tuple[Path, np.ndarray]:
