@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.genres import query_genres
+
 _DECADE_WORDS = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
     "seventies": 1970, "eighties": 1980, "nineties": 1990,
@@ -31,11 +33,31 @@ _FRAME = re.compile(
 )
 
 
+# "movies like X", "something similar to X", "if I liked X": X is a title to resolve (core.title_match). When X
+# names no catalog title ("a movie like a heist in space"), the query is searched as a description.
+_LIKE = re.compile(
+    r"^(?:.*?\b)?(?:movies?|films?|something|anything|stuff|more|ones?|shows?|recommend\w*|suggest\w*)\s+"
+    r"(?:just\s+|kind\s+of\s+|a\s+bit\s+)?(?:like|similar\s+to|resembling|in\s+the\s+vein\s+of)\s+(?P<x>.+)$"
+    r"|^(?:similar\s+to|more\s+like)\s+(?P<y>.+)$"
+    r"|\bif\s+(?:i|you)\s+(?:liked|loved|enjoyed|like|love)\s+(?P<z>.+?)(?:,|\s+what\b|\s+which\b|\s+any\b|$)",
+    re.IGNORECASE,
+)
+_TRAILING = re.compile(r"(?:[\s?!.,]|\bplease\b|\bpls\b|\bplz\b|\bthanks\b)+$", re.IGNORECASE)
+# "the sequel where...", "the second one", "part 2": later entries of a franchise are meant.
+_SEQUEL_CUE = re.compile(
+    r"\b(?:sequel|sequels|second\s+(?:one|movie|film|part)|third\s+(?:one|movie|film|part)|2nd\s+one|3rd\s+one|"
+    r"part\s+(?:2|3|4|two|three|four|ii|iii|iv)|follow[\s-]?up)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class QueryIntent:
     text: str
     year_range: tuple[int, int] | None = None
     plot: str = ""
+    genres: int = 0  # a genre mask (core.genres): genres named in the query, a soft filter
+    sequel: bool = False  # the query asks for a later entry of a franchise
 
     @property
     def dense_text(self) -> str:
@@ -45,7 +67,17 @@ class QueryIntent:
 
 def parse_intent(text: str) -> QueryIntent:
     plot = " ".join(_FRAME.sub(" ", _TIME_PHRASE.sub(" ", text)).split()).strip(" ,;:-")
-    return QueryIntent(text=text, year_range=_year_range(text), plot=plot)
+    return QueryIntent(text=text, year_range=_year_range(text), plot=plot, genres=query_genres(text),
+                       sequel=_SEQUEL_CUE.search(text) is not None)
+
+
+def similar_title(text: str) -> str | None:
+    """The X of "movies like X" (still to be resolved against the catalog), or None for other queries."""
+    match = _LIKE.search(text)
+    if match is None:
+        return None
+    title = _TRAILING.sub("", next(g for g in match.groups() if g is not None)).strip(" \"'“”‘’")
+    return title or None
 
 
 def _year_range(text: str) -> tuple[int, int] | None:

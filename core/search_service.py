@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,17 +12,23 @@ import numpy as np
 
 from core.embedding.batcher import QueryBatcher
 from core.embedding.port import TextEncoder
-from core.index.port import MovieIndex, RetrievalRequest
-from core.models import MovieHit, SearchResults
-from core.query_intent import QueryIntent, parse_intent
+from core.errors import InvalidQuery
+from core.genres import genre_mask
+from core.index.port import Candidates, MovieIndex, RetrievalRequest
+from core.models import MatchQuality, Movie, MovieHit, SearchResults
+from core.query_intent import QueryIntent, parse_intent, similar_title
 from core.query_text import MAX_RESULTS, clean_query
-from core.ranking import Ranker
+from core.query_trust import match_quality, unreadable_script
+from core.ranking import Ranked, Ranker
 from core.sparse import SparseEncoder
+from core.title_match import TitleIndex, TitleMatch
 
 log = logging.getLogger(__name__)
 
-# Per retriever; measured on the development set, 100 ranked no better than 50 and cost more time.
+# Per retriever; see docs/performance.md and eval/README.md for what was measured.
 CANDIDATES = 60
+# A query this short may be a title, typed with a typo: it is looked up among the titles too.
+TITLE_QUERY_WORDS = 6
 
 
 class SearchService:
@@ -52,6 +59,8 @@ class SearchService:
         self._batcher: QueryBatcher | None = None
         self._ranking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-rank")
         self._closed = False
+        self._titles: TitleIndex | None = None
+        self._titles_lock = threading.Lock()
 
     async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         started = time.perf_counter()
@@ -61,9 +70,33 @@ class SearchService:
             self._batcher = QueryBatcher(self.encoder, follow_up=self._ranking)
 
         def rank(vector: np.ndarray) -> SearchResults:
-            return self._rank_page(intent, vector, limit, offset, started)
+            return self._answer(intent, vector, limit, offset, started)
 
         return await self._batcher.encode_then(intent.dense_text, rank)
+
+    async def similar(self, title: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
+        """Films like the one `title` names (resolved even when misspelled), that film itself left out. Raises
+        `InvalidQuery` when no film in the catalog matches `title` well enough."""
+        started = time.perf_counter()
+        text = clean_query(title)
+        limit, offset = _clamp(limit, offset)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._ranking, self.similar_sync_at, text, limit, offset, started)
+
+    def similar_sync(self, title: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
+        """`similar` for callers without an event loop (CLI, eval)."""
+        started = time.perf_counter()
+        limit, offset = _clamp(limit, offset)
+        return self.similar_sync_at(clean_query(title), limit, offset, started)
+
+    def similar_sync_at(self, text: str, limit: int, offset: int, started: float) -> SearchResults:
+        match = self.title_index().resolve(text)
+        if match is None:
+            raise InvalidQuery(
+                f"No film in the catalog has a title like \u201c{text[:80]}\u201d. Check the spelling, "
+                "or describe the film instead."
+            )
+        return self._similar_page(text, match, limit, offset, started)
 
     def search_sync(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         """The same path for callers without an event loop (CLI, eval, bench)."""
@@ -71,14 +104,74 @@ class SearchService:
         intent = parse_intent(clean_query(query))
         limit, offset = _clamp(limit, offset)
         vector = self.encoder.encode([intent.dense_text])[0]
+        return self._answer(intent, vector, limit, offset, started)
+
+    def title_index(self) -> TitleIndex:
+        """Every title, folded for fuzzy lookup; built on first use (in a worker thread), then held."""
+        with self._titles_lock:
+            if self._titles is None:
+                self._titles = TitleIndex(self.index.catalog_facts())
+            return self._titles
+
+    def candidates_for(self, intent: QueryIntent, vector: np.ndarray) -> tuple[Candidates, frozenset[str]]:
+        """What ranking sees of a query: the retrievers' candidates, plus a film whose title a short query
+        names with a typo ("jurasic park") when no retriever found it; and the ids of titles so named."""
+        request = RetrievalRequest(vector, self.sparse.query(intent.text), self.candidates, intent.year_range)
+        candidates = self.index.retrieve(request)
+        if len(intent.text.split()) > TITLE_QUERY_WORDS:
+            return candidates, frozenset()
+        match = self.title_index().resolve(intent.text)
+        if match is None:
+            return candidates, frozenset()
+        named = match.facts.imdb_id
+        if all(f.imdb_id != named for f in candidates.facts):
+            stored = self.index.dense_vector(named)
+            cosine = 0.0 if stored is None else float(np.dot(stored, vector) / (
+                (np.linalg.norm(stored) * np.linalg.norm(vector)) or 1.0))
+            candidates = Candidates([*candidates.facts, match.facts], np.append(candidates.dense, cosine),
+                                    np.append(candidates.sparse, 0.0))
+        return candidates, frozenset((named,))
+
+    def _answer(self, intent: QueryIntent, vector: np.ndarray, limit: int, offset: int,
+                started: float) -> SearchResults:
+        like = similar_title(intent.text)
+        if like is not None:
+            match = self.title_index().resolve(like)
+            if match is not None:
+                return self._similar_page(intent.text, match, limit, offset, started)
         return self._rank_page(intent, vector, limit, offset, started)
 
     def _rank_page(
         self, intent: QueryIntent, vector: np.ndarray, limit: int, offset: int, started: float
     ) -> SearchResults:
-        request = RetrievalRequest(vector, self.sparse.query(intent.text), self.candidates, intent.year_range)
+        candidates, titled = self.candidates_for(intent, vector)
         # One more than the page, to know whether there is a next page.
-        ranked = self.ranker.rank(intent, self.index.retrieve(request), min(offset + limit + 1, MAX_RESULTS))
+        ranked = self.ranker.rank(intent, candidates, min(offset + limit + 1, MAX_RESULTS), titled)
+        if unreadable_script(intent.text):
+            quality = MatchQuality.UNREADABLE
+        else:
+            quality = match_quality(float(candidates.dense.max()) if len(candidates) else 0.0, bool(titled))
+        return self._page(intent.text, ranked, limit, offset, started, quality=quality)
+
+    def _similar_page(self, query: str, match: TitleMatch, limit: int, offset: int,
+                      started: float) -> SearchResults:
+        """Neighbours of the film by its own stored vector; its keywords and genres steer the lexical side, its
+        director the names, its genres the genre signal. The film itself is left out."""
+        imdb_id = match.facts.imdb_id
+        found = self.index.movies([imdb_id])
+        vector = self.index.dense_vector(imdb_id)
+        if not found or vector is None:
+            raise InvalidQuery("That film is in the catalog but its details cannot be read right now. Try again later.")
+        film = found[0]
+        words = " ".join([*film.keywords, *film.genres, *film.directors])
+        intent = QueryIntent(text=words, plot=words, genres=genre_mask(film.genres))
+        request = RetrievalRequest(vector, self.sparse.query(words), self.candidates)
+        want = min(offset + limit + 2, MAX_RESULTS + 1)
+        ranked = [r for r in self.ranker.rank(intent, self.index.retrieve(request), want) if r.imdb_id != imdb_id]
+        return self._page(query, ranked[:MAX_RESULTS], limit, offset, started, similar_to=film)
+
+    def _page(self, query: str, ranked: list[Ranked], limit: int, offset: int, started: float, *,
+              quality: MatchQuality = MatchQuality.GOOD, similar_to: Movie | None = None) -> SearchResults:
         page = ranked[offset : offset + limit]
         movies = {m.imdb_id: m for m in self.index.movies([r.imdb_id for r in page])}
         hits = tuple(
@@ -87,7 +180,8 @@ class SearchService:
             if r.imdb_id in movies
         )
         took = (time.perf_counter() - started) * 1000
-        return SearchResults(intent.text, hits, took, offset, has_more=offset + limit < len(ranked))
+        return SearchResults(query, hits, took, offset, has_more=offset + limit < len(ranked), quality=quality,
+                             similar_to=similar_to)
 
     async def aclose(self) -> None:
         """Stop searching, then close the index once no thread uses it any more."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from qdrant_edge import (
     CountRequest,
     Distance,
@@ -64,7 +65,8 @@ VECTORS_FILE = "vectors.npy"
 VECTOR_KEYS_FILE = "vectors.json"
 UPSERT_BATCH = 512
 FACTS_FILE = "facts.json"
-# 2: {"format": 2, "rows": [[imdb_id, year, votes, title words, names], ...]}, row = point id; 1 (older
+# 2: {"format": 2, "rows": [[imdb_id, year, votes, title words, names, genre mask], ...]}, row = point id (the
+# genre mask is absent in bundles built before it was kept); 1 (older
 # bundles): a list of [point uuid, imdb_id, title, year, votes, people] rows.
 FACTS_FORMAT = 2
 FACTS_PAGE = 2048
@@ -312,6 +314,17 @@ class EdgeMovieIndex:
         records = self._shard.retrieve(points, True, False)
         return in_order(imdb_ids, (Movie.from_payload(r.payload or {}) for r in records))
 
+    def dense_vector(self, imdb_id: str) -> NDArray[np.float32] | None:
+        pid = self._table.point(imdb_id)
+        if pid is None:
+            return None
+        records = self._shard.retrieve([pid], False, True)
+        vector = records[0].vector.get(DENSE) if records and isinstance(records[0].vector, dict) else None
+        return None if vector is None else np.asarray(vector, dtype=np.float32)
+
+    def catalog_facts(self) -> Sequence[MovieFacts]:
+        return self._table.facts
+
     def count(self) -> int:
         return int(self._shard.count(CountRequest()))
 
@@ -376,7 +389,7 @@ class EdgeIndexBuilder:
         matrix = np.vstack(self._vectors) if self._vectors else np.zeros((0, self.dim), dtype=np.float32)
         np.save(self.build_dir / VECTORS_FILE, matrix)
         (self.build_dir / VECTOR_KEYS_FILE).write_text(json.dumps(self._keys), encoding="utf-8")
-        rows = [[f.imdb_id, f.year, f.vote_count, f.title_words, f.names] for f in self._facts]
+        rows = [[f.imdb_id, f.year, f.vote_count, f.title_words, f.names, f.genres] for f in self._facts]
         (self.build_dir / FACTS_FILE).write_text(json.dumps({"format": FACTS_FORMAT, "rows": rows},
                                                             ensure_ascii=False), encoding="utf-8")
         write_records(self.build_dir, self._records)

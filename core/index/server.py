@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
@@ -84,6 +85,7 @@ class ServerMovieIndex:
                 f"The Qdrant collection '{alias}' was not built by movie-bot. Rebuild it with `movie-bot ingest`."
             )
         self.manifest = IndexManifest.from_json(metadata[MANIFEST_KEY])
+        self._catalog: list[MovieFacts] | None = None
 
     def retrieve(self, request: RetrievalRequest) -> Candidates:
         """The same two stages as the embedded index, so both backends rank identically."""
@@ -132,6 +134,32 @@ class ServerMovieIndex:
         except Exception as exc:
             raise _unreachable(exc) from exc
         return in_order(imdb_ids, (Movie.from_payload(r.payload or {}) for r in records))
+
+    def dense_vector(self, imdb_id: str) -> NDArray[np.float32] | None:
+        try:
+            records = self.client.retrieve(self.alias, [point_id(imdb_id)], with_payload=False, with_vectors=[DENSE])
+        except Exception as exc:
+            raise _unreachable(exc) from exc
+        vector = records[0].vector if records else None
+        dense = vector.get(DENSE) if isinstance(vector, dict) else None
+        return None if dense is None else np.asarray(dense, dtype=np.float32)
+
+    def catalog_facts(self) -> Sequence[MovieFacts]:
+        """Scrolled once (titles and votes of every movie, a few MB), then held: title lookups are rare."""
+        if self._catalog is None:
+            facts: list[MovieFacts] = []
+            offset = None
+            try:
+                while True:
+                    points, offset = self.client.scroll(self.alias, limit=1024, offset=offset,
+                                                        with_payload=RANKING_FIELDS, with_vectors=False)
+                    facts.extend(movie_facts(p.payload or {}) for p in points)
+                    if offset is None:
+                        break
+            except Exception as exc:
+                raise _unreachable(exc) from exc
+            self._catalog = facts
+        return self._catalog
 
     def close(self) -> None:
         self.client.close()
