@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # Per retriever; see docs/performance.md and eval/README.md for what was measured.
 CANDIDATES = 60
+# Also this many of the closest well-known films (see RetrievalRequest.well_known).
+WELL_KNOWN_CANDIDATES = 20
 # A query this short may be a title, typed with a typo: it is looked up among the titles too.
 TITLE_QUERY_WORDS = 6
 
@@ -50,12 +52,14 @@ class SearchService:
         ranker: Ranker | None = None,
         sparse: SparseEncoder | None = None,
         candidates: int = CANDIDATES,
+        well_known: int = WELL_KNOWN_CANDIDATES,
     ) -> None:
         self.index = index
         self.encoder = encoder
         self.ranker = ranker or Ranker()
         self.sparse = sparse or SparseEncoder()
         self.candidates = candidates
+        self.well_known = well_known
         self._batcher: QueryBatcher | None = None
         self._ranking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-rank")
         self._closed = False
@@ -116,7 +120,8 @@ class SearchService:
     def candidates_for(self, intent: QueryIntent, vector: np.ndarray) -> tuple[Candidates, frozenset[str]]:
         """What ranking sees of a query: the retrievers' candidates, plus a film whose title a short query
         names with a typo ("jurasic park") when no retriever found it; and the ids of titles so named."""
-        request = RetrievalRequest(vector, self.sparse.query(intent.text), self.candidates, intent.year_range)
+        request = RetrievalRequest(vector, self.sparse.query(intent.text), self.candidates, intent.year_range,
+                                   self.well_known)
         candidates = self.index.retrieve(request)
         if len(intent.text.split()) > TITLE_QUERY_WORDS:
             return candidates, frozenset()

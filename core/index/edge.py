@@ -47,6 +47,7 @@ from core.index.port import (
     DENSE,
     RANKING_FIELDS,
     SPARSE,
+    WELL_KNOWN_VOTES,
     Candidates,
     IndexPoint,
     MovieFacts,
@@ -70,6 +71,8 @@ FACTS_FILE = "facts.json"
 # bundles): a list of [point uuid, imdb_id, title, year, votes, people] rows.
 FACTS_FORMAT = 2
 FACTS_PAGE = 2048
+# Present in bundles whose shard indexes `vote_count` (the well-known films' search filters on it).
+WELL_KNOWN_MARK = "vote_count.indexed"
 
 
 # Qdrant's defaults. The full-scan threshold is the KB of vectors a filter must select before a filtered
@@ -161,6 +164,9 @@ def warm_page_cache(shard_dir: Path) -> list[Path]:
         finally:
             os.close(fd)
     return warmed
+
+
+_WELL_KNOWN = Filter(must=[FieldCondition(key="vote_count", range=RangeFloat(gte=float(WELL_KNOWN_VOTES)))])
 
 
 def year_filter(year_range: tuple[int, int] | None) -> Filter | None:
@@ -260,6 +266,8 @@ class EdgeMovieIndex:
             table = _facts_from_payloads(self._shard)
         self._table = table
         self._records = open_records(bundle_dir, count)
+        # Bundles built before the vote-count index would scan every payload for the well-known search.
+        self._well_known_indexed = (bundle_dir / WELL_KNOWN_MARK).is_file()
 
     @classmethod
     def open(cls, index_path: Path) -> EdgeMovieIndex:
@@ -277,10 +285,14 @@ class EdgeMovieIndex:
         if flt is not None:
             stage1 += [QueryRequest(limit=request.limit // 2, query=q, filter=flt, with_payload=False, params=p)
                        for q, p in zip((dense, sparse), params, strict=True)]
-        # Stage 1 answers alternate dense, sparse.
+        kinds = [k % 2 for k in range(len(stage1))]  # 0 dense, 1 sparse
+        if request.well_known and self._well_known_indexed:
+            stage1.append(QueryRequest(limit=request.well_known, query=dense, filter=_WELL_KNOWN,
+                                       with_payload=False, params=_DENSE_SEARCH))
+            kinds.append(0)
         scores: tuple[dict[Any, float], dict[Any, float]] = ({}, {})
-        for k, answer in enumerate(self._shard.query_batch(QueryBatchRequest(stage1))):
-            scores[k % 2].update((p.id, p.score) for p in answer)
+        for kind, answer in zip(kinds, self._shard.query_batch(QueryBatchRequest(stage1)), strict=True):
+            scores[kind].update((p.id, p.score) for p in answer)
         ids = scores[0].keys() | scores[1].keys()
         if not ids:
             return Candidates([], np.zeros(0), np.zeros(0))
@@ -343,6 +355,7 @@ class EdgeIndexBuilder:
         self.dim = dim
         self._shard = EdgeShard.create(str(build_dir / SHARD_DIR), _config(dim))
         self._shard.update(UpdateOperation.create_field_index("year", PayloadSchemaType.Integer))
+        self._shard.update(UpdateOperation.create_field_index("vote_count", PayloadSchemaType.Integer))
         self._keys: list[tuple[str, str]] = []
         self._vectors: list[np.ndarray] = []
         self._facts: list[MovieFacts] = []
@@ -393,6 +406,7 @@ class EdgeIndexBuilder:
         (self.build_dir / FACTS_FILE).write_text(json.dumps({"format": FACTS_FORMAT, "rows": rows},
                                                             ensure_ascii=False), encoding="utf-8")
         write_records(self.build_dir, self._records)
+        (self.build_dir / WELL_KNOWN_MARK).write_text("vote_count\n", encoding="utf-8")
         manifest.write(self.build_dir)
         self.store.publish(self.build_dir)
 

@@ -23,6 +23,7 @@ from core.index.port import (
     RANKING_FIELDS,
     RESULT_FIELDS,
     SPARSE,
+    WELL_KNOWN_VOTES,
     Candidates,
     IndexPoint,
     MovieFacts,
@@ -102,13 +103,19 @@ class ServerMovieIndex:
             stage1 += [models.QueryRequest(query=q, using=u, limit=request.limit // 2, filter=flt,
                                            with_payload=RANKING_FIELDS)
                        for q, u in ((dense, DENSE), (sparse, SPARSE))]
+        kinds = [k % 2 for k in range(len(stage1))]  # 0 dense, 1 sparse
+        if request.well_known:
+            well_known = models.Filter(must=[models.FieldCondition(
+                key="vote_count", range=models.Range(gte=WELL_KNOWN_VOTES))])
+            stage1.append(models.QueryRequest(query=dense, using=DENSE, limit=request.well_known, filter=well_known,
+                                              with_payload=RANKING_FIELDS))
+            kinds.append(0)
         scores: tuple[dict[Any, float], dict[Any, float]] = ({}, {})
         facts: dict[Any, MovieFacts] = {}
         try:
-            # Stage 1 answers alternate dense, sparse.
-            for k, answer in enumerate(self.client.query_batch_points(self.alias, stage1)):
+            for kind, answer in zip(kinds, self.client.query_batch_points(self.alias, stage1), strict=True):
                 for p in answer.points:
-                    scores[k % 2][p.id] = float(p.score)
+                    scores[kind][p.id] = float(p.score)
                     if p.id not in facts:
                         facts[p.id] = movie_facts(p.payload or {})
             # Stage 2: the score each candidate still lacks (see EdgeMovieIndex.retrieve).
@@ -192,6 +199,7 @@ class ServerIndexBuilder:
             with warnings.catch_warnings():  # local mode (tests) says payload indexes are no-ops there
                 warnings.simplefilter("ignore", UserWarning)
                 client.create_payload_index(self.collection, "year", models.PayloadSchemaType.INTEGER)
+                client.create_payload_index(self.collection, "vote_count", models.PayloadSchemaType.INTEGER)
         except IndexUnavailable:
             raise
         except Exception as exc:
