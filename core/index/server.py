@@ -137,7 +137,9 @@ class ServerMovieIndex:
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         try:
-            records = self.client.retrieve(self.alias, [point_id(i) for i in imdb_ids], with_payload=RESULT_FIELDS)
+            # Keywords too: "films like X" steers its lexical side by X's keywords, as with the embedded index.
+            records = self.client.retrieve(self.alias, [point_id(i) for i in imdb_ids],
+                                           with_payload=[*RESULT_FIELDS, "keywords"])
         except Exception as exc:
             raise _unreachable(exc) from exc
         return in_order(imdb_ids, (Movie.from_payload(r.payload or {}) for r in records))
