@@ -34,10 +34,16 @@ def main() -> int:
     parser.add_argument("--queries", type=Path, nargs="+",
                         default=[Path("eval/dev_queries.jsonl"), Path("eval/test_queries.jsonl")])
     parser.add_argument("--misses", action="store_true", help="list the queries whose film is not a candidate")
+    parser.add_argument("--candidates", type=int, help="per retriever (default: the service's)")
+    parser.add_argument("--well-known", type=int, help="well-known films' dense top (default: the service's)")
     args = parser.parse_args()
     import json
 
     service = build_search_service(load_settings())
+    if args.candidates is not None:
+        service.candidates = args.candidates
+    if args.well_known is not None:
+        service.well_known = args.well_known
     index = service.index
     if not isinstance(index, EdgeMovieIndex):
         raise SystemExit("scripts.recall reads an embedded bundle (unset QDRANT_URL)")
