@@ -4,7 +4,8 @@ The signals (`FEATURES`), each computed for all candidates at once:
 - dense: the cosine, scaled to [0, 1] between the weakest and the best candidate (this model's raw cosines
   sit in a narrow band), and `dense_raw`, the cosine itself, so a match that is strong in absolute terms counts;
 - sparse: BM25 as a z-score within the candidates, so words that stand out gain and a flat field moves nobody;
-- name / name_fuzzy: a cast or director name in the query, typed right or with a typo (rapidfuzz);
+- name: a cast or director name in the query (1 for a full name, 0.6 for a surname), or within a typo of one
+  (rapidfuzz; `FUZZY_NAME_CREDIT`): one signal, so the weight learned from names typed right applies to typos;
 - title: the film's title is most of the query, or the query names it with a typo (resolved by the service);
 - year: inside the decade or year the query gives, fading outside it;
 - popularity: log of the vote count, since people describe the films they have seen;
@@ -35,7 +36,7 @@ from core.text_fold import folded_words
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("dense", "dense_raw", "sparse", "name", "name_fuzzy", "title", "year", "popularity", "genre", "sequel")
+FEATURES = ("dense", "dense_raw", "sparse", "name", "title", "year", "popularity", "genre", "sequel")
 WEIGHTS_FILE = Path(__file__).with_name("ranking_weights.json")
 
 # The cosine at which this model's best match is a confident one; below it, shown scores shrink.
@@ -47,15 +48,17 @@ _LOG_POPULAR = math.log1p(POPULAR_VOTES)
 # A title counts as asked for when it is at least this share of the query's words: people who know the
 # title type little else, while descriptions contain everyday phrases that are titles too ("family business").
 TITLE_SHARE = 0.5
-# A query word this long or longer may be a misspelled surname; shorter words match too many names by chance.
-FUZZY_NAME_LETTERS = 5
-FUZZY_NAME_SCORE = 85.0
+# A lone query word this long or longer may be a misspelled surname; shorter ones match names by chance.
+FUZZY_SURNAME_LETTERS = 7
+FUZZY_NAME_SCORE = 86.0
+# What a name within a typo counts for, against 1 for a full name typed right and 0.6 for a surname.
+FUZZY_NAME_CREDIT = 0.5
 _SEQUEL_TITLE = re.compile(r" (?:[2-9]|ii|iii|iv|v|vi|part|chapter|episode|returns|reloaded|revenge|rises|"
                            r"resurrection|retribution|reckoning|strikes|continues|again) ")
 
 # Hand-set before the fit, kept as the fallback when the weights file is missing or unreadable.
 DEFAULT_WEIGHTS: Mapping[str, float] = {
-    "dense": 0.5, "dense_raw": 0.0, "sparse": 0.2, "name": 0.25, "name_fuzzy": 0.15, "title": 0.6, "year": 0.3,
+    "dense": 0.5, "dense_raw": 0.0, "sparse": 0.2, "name": 0.25, "title": 0.6, "year": 0.3,
     "popularity": 0.35, "genre": 0.1, "sequel": 0.2,
 }
 
@@ -130,17 +133,17 @@ class Ranker:
         min_title = max(1.0, TITLE_SHARE * len(query_words))
         for i, f in enumerate(facts):
             if (f.title_length >= min_title and f.title_line in query_line) or f.imdb_id in titled_ids:
-                x[i, 5] = 1.0
+                x[i, 4] = 1.0
         if intent.year_range is not None:
-            x[:, 6] = _year_match(np.array([np.nan if f.year is None else f.year for f in facts]),
+            x[:, 5] = _year_match(np.array([np.nan if f.year is None else f.year for f in facts]),
                                   intent.year_range)
         votes = np.fromiter((f.vote_count for f in facts), dtype=np.float64, count=n)
-        x[:, 7] = np.minimum(1.0, np.log1p(votes) / _LOG_POPULAR)
+        x[:, 6] = np.minimum(1.0, np.log1p(votes) / _LOG_POPULAR)
         if intent.genres:
-            x[:, 8] = np.fromiter((1.0 if f.genres & intent.genres else 0.0 for f in facts), dtype=np.float64,
+            x[:, 7] = np.fromiter((1.0 if f.genres & intent.genres else 0.0 for f in facts), dtype=np.float64,
                                   count=n)
         if intent.sequel:
-            x[:, 9] = np.fromiter((1.0 if _SEQUEL_TITLE.search(f.title_line) else 0.0 for f in facts),
+            x[:, 8] = np.fromiter((1.0 if _SEQUEL_TITLE.search(f.title_line) else 0.0 for f in facts),
                                   dtype=np.float64, count=n)
         return x
 
@@ -181,18 +184,22 @@ def _name_match(names: Sequence[str], query_words: frozenset[str], query_line: s
 
 
 def _fuzzy_names(x: NDArray[np.float64], facts: Sequence[MovieFacts], query_words: Sequence[str]) -> None:
-    """Sets the name_fuzzy column: a long query word within a typo of a candidate's surname ("spielburg")."""
-    surnames = {s for f in facts for s in f.surnames if len(s) >= FUZZY_NAME_LETTERS}
-    words = [w for w in dict.fromkeys(query_words) if len(w) >= FUZZY_NAME_LETTERS and w not in surnames]
-    if not words or not surnames:
-        return
-    choices = list(surnames)
-    matrix = process.cdist(words, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_NAME_SCORE, dtype=np.uint8)
-    matched = {choices[j] for j in np.flatnonzero(matrix.max(axis=0))}
+    """Raises the name column to FUZZY_NAME_CREDIT for two query words within a typo of a candidate's full name ("tom hankss"), or
+    one long word within a typo of a long surname ("spielburg"). Short single words are left out: everyday words
+    are a typo away from some surname ("mother", "Mothersbaugh"), and that noise is what the fit punishes."""
+    names = {n for f in facts for n in f.names if " " in n}
+    surnames = {s for f in facts for s in f.surnames if len(s) >= FUZZY_SURNAME_LETTERS}
+    pairs = [f"{a} {b}" for a, b in zip(query_words, query_words[1:], strict=False)]
+    singles = [w for w in dict.fromkeys(query_words) if len(w) >= FUZZY_SURNAME_LETTERS and w not in surnames]
+    matched: set[str] = set()
+    for texts, choices in ((pairs, list(names)), (singles, list(surnames))):
+        if texts and choices:
+            matrix = process.cdist(texts, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_NAME_SCORE, dtype=np.uint8)
+            matched.update(choices[j] for j in np.flatnonzero(matrix.max(axis=0)))
     if matched:
         for i, f in enumerate(facts):
-            if not matched.isdisjoint(f.surnames):
-                x[i, 4] = 1.0
+            if not matched.isdisjoint(f.names) or not matched.isdisjoint(f.surnames):
+                x[i, 3] = max(x[i, 3], FUZZY_NAME_CREDIT)
 
 
 def _year_match(years: NDArray[np.float64], year_range: tuple[int, int]) -> NDArray[np.float64]:
