@@ -16,8 +16,8 @@ HELP_TEXT = (
 USAGE_HINT = f"I only understand /movie <description> and /help. Try: /movie {EXAMPLE_QUERY}"
 UNREADABLE_NOTE = (
     "I can only read English descriptions, so I can't tell what this asks for. Try describing the film in "
-    "English, e.g. /movie {example}"
-).format(example=EXAMPLE_QUERY)
+    f"English, e.g. /movie {EXAMPLE_QUERY}"
+)
 WEAK_NOTE = (
     "Nothing in the catalog fits this well. These are the closest, but they are weak matches; try other "
     "details: the plot, an actor, roughly when it came out."

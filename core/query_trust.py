@@ -13,7 +13,7 @@ import unicodedata
 from core.models import MatchQuality
 
 # Below this cosine between the query and its closest candidate, the best match is weak.
-WEAK_COSINE = 0.30
+WEAK_COSINE = 0.35
 # A query whose letters are at least this share outside the Latin script is unreadable for the model.
 FOREIGN_SHARE = 0.5
 

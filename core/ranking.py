@@ -18,6 +18,7 @@ from `ranking_weights.json` beside this module; serving needs no scikit-learn.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -53,6 +54,10 @@ FUZZY_SURNAME_LETTERS = 7
 FUZZY_NAME_SCORE = 86.0
 # What a name within a typo counts for, against 1 for a full name typed right and 0.6 for a surname.
 FUZZY_NAME_CREDIT = 0.5
+# How many of the best candidates (by the other signals) are checked for a name typed with a typo.
+FUZZY_NAME_CANDIDATES = 20
+# Words that are never part of a name pair ("the rock" aside), so the pairs checked stay few.
+_GLUE = frozenset("a an and as at by for from in into is it of on or the to was where who with".split())
 _SEQUEL_TITLE = re.compile(r" (?:[2-9]|ii|iii|iv|v|vi|part|chapter|episode|returns|reloaded|revenge|rises|"
                            r"resurrection|retribution|reckoning|strikes|continues|again) ")
 
@@ -126,14 +131,12 @@ class Ranker:
         query_words = folded_words(intent.text)
         query_set = frozenset(query_words)
         query_line = f" {' '.join(query_words)} "
-        for i, f in enumerate(facts):
-            if not query_set.isdisjoint(f.surnames):
-                x[i, 3] = _name_match(f.names, query_set, query_line)
-        _fuzzy_names(x, facts, query_words)
+        for i in [i for i, f in enumerate(facts) if not query_set.isdisjoint(f.surnames)]:
+            x[i, 3] = _name_match(facts[i].names, query_set, query_line)
         min_title = max(1.0, TITLE_SHARE * len(query_words))
-        for i, f in enumerate(facts):
-            if (f.title_length >= min_title and f.title_line in query_line) or f.imdb_id in titled_ids:
-                x[i, 4] = 1.0
+        x[[i for i, f in enumerate(facts) if f.title_length >= min_title and f.title_line in query_line], 4] = 1.0
+        if titled_ids:
+            x[[i for i, f in enumerate(facts) if f.imdb_id in titled_ids], 4] = 1.0
         if intent.year_range is not None:
             x[:, 5] = _year_match(np.array([np.nan if f.year is None else f.year for f in facts]),
                                   intent.year_range)
@@ -145,6 +148,10 @@ class Ranker:
         if intent.sequel:
             x[:, 8] = np.fromiter((1.0 if _SEQUEL_TITLE.search(f.title_line) else 0.0 for f in facts),
                                   dtype=np.float64, count=n)
+        # Typed names are checked for typos only among the candidates the other signals put near the top: a
+        # film further down would not reach the first page on a name anyway, and the check is the costly part.
+        near = np.argpartition(-(x @ self._w), min(FUZZY_NAME_CANDIDATES, n) - 1)[:FUZZY_NAME_CANDIDATES]
+        _fuzzy_names(x, near.tolist(), facts, query_words)
         return x
 
     def rank(self, intent: QueryIntent, candidates: Candidates, limit: int,
@@ -183,23 +190,27 @@ def _name_match(names: Sequence[str], query_words: frozenset[str], query_line: s
     return best
 
 
-def _fuzzy_names(x: NDArray[np.float64], facts: Sequence[MovieFacts], query_words: Sequence[str]) -> None:
-    """Raises the name column to FUZZY_NAME_CREDIT for two query words within a typo of a candidate's full name ("tom hankss"), or
-    one long word within a typo of a long surname ("spielburg"). Short single words are left out: everyday words
-    are a typo away from some surname ("mother", "Mothersbaugh"), and that noise is what the fit punishes."""
-    names = {n for f in facts for n in f.names if " " in n}
-    surnames = {s for f in facts for s in f.surnames if len(s) >= FUZZY_SURNAME_LETTERS}
-    pairs = [f"{a} {b}" for a, b in zip(query_words, query_words[1:], strict=False)]
-    singles = [w for w in dict.fromkeys(query_words) if len(w) >= FUZZY_SURNAME_LETTERS and w not in surnames]
-    matched: set[str] = set()
-    for texts, choices in ((pairs, list(names)), (singles, list(surnames))):
-        if texts and choices:
-            matrix = process.cdist(texts, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_NAME_SCORE, dtype=np.uint8)
-            matched.update(choices[j] for j in np.flatnonzero(matrix.max(axis=0)))
-    if matched:
-        for i, f in enumerate(facts):
-            if not matched.isdisjoint(f.names) or not matched.isdisjoint(f.surnames):
-                x[i, 3] = max(x[i, 3], FUZZY_NAME_CREDIT)
+def _fuzzy_names(x: NDArray[np.float64], rows: Sequence[int], facts: Sequence[MovieFacts],
+                 query_words: Sequence[str]) -> None:
+    """Raises the name column to FUZZY_NAME_CREDIT for two query words within a typo of a candidate's full name
+    ("tom hankss"), or one long word within a typo of a long surname ("spielburg"). Short single words are left
+    out: everyday words are a typo away from some surname, and that noise is what the fit punished."""
+    texts = [f"{a} {b}" for a, b in itertools.pairwise(query_words) if a not in _GLUE and b not in _GLUE]
+    texts += [w for w in dict.fromkeys(query_words) if len(w) >= FUZZY_SURNAME_LETTERS]
+    if not texts:
+        return
+    choices = list({n for i in rows for f in (facts[i],) for n in (*f.names, *f.surnames)
+                    if " " in n or len(n) >= FUZZY_SURNAME_LETTERS})
+    if not choices:
+        return
+    matrix = process.cdist(texts, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_NAME_SCORE, dtype=np.uint8)
+    hits = np.flatnonzero(matrix.max(axis=0))
+    if len(hits) == 0:
+        return
+    matched = {choices[j] for j in hits}
+    for i in rows:
+        if not matched.isdisjoint(facts[i].names) or not matched.isdisjoint(facts[i].surnames):
+            x[i, 3] = max(x[i, 3], FUZZY_NAME_CREDIT)
 
 
 def _year_match(years: NDArray[np.float64], year_range: tuple[int, int]) -> NDArray[np.float64]:

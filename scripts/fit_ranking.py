@@ -5,8 +5,9 @@
 Every query's candidates come from the real retrieval path (the index at INDEX_PATH); each candidate is a row of
 `core.ranking.FEATURES`. The fit is pairwise: for a query whose film is among the candidates, the difference
 between the film's row and each other candidate's row is a positive example (and its negation a negative one),
-weighted so every query counts the same; a linear model without intercept on those differences (a ranking SVM,
-scikit-learn's LinearSVC; or logistic regression) gives weights whose sum ranks the film first as often as it can. Cross-validated with GroupKFold grouped by film, so
+weighted so every query counts the same; a linear model without intercept on those differences (a ranking
+SVM, scikit-learn's LinearSVC; or logistic regression) gives weights whose sum ranks the film first as often as
+it can. Cross-validated with GroupKFold grouped by film, so
 no film is in both the fitting and the scoring folds; each fold prints the fitted weights' figures beside the
 current weights' on the same held-out queries. The final weights are fitted on the whole development set.
 The test split is only scored, never fitted on.
