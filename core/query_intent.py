@@ -51,6 +51,28 @@ _SEQUEL_CUE = re.compile(
 )
 
 
+# How people say it -> how overviews say it. Only phrasings whose plain meaning is unambiguous in a film
+# description; applied to what the retrievers see (the plot and the lexical text), never to the shown query.
+_REWRITES = (
+    (re.compile(r"\b(?:is|was|gets|got|being|becomes|became)\s+(?:knocked\s+up|expecting)\b(?!\s+to\b)", re.I),
+     "is pregnant"),
+    (re.compile(r"\bknocked\s+up\b", re.I), "pregnant"),
+    (re.compile(r"\bexpecting\s+(?:a\s+)?(?:baby|child)\b", re.I), "pregnant"),
+    (re.compile(r"\b(?:who\s+is|that\s+is|she's|who's)\s+expecting\b(?!\s+to\b)", re.I), "who is pregnant"),
+    (re.compile(r"\bbun\s+in\s+the\s+oven\b", re.I), "pregnant"),
+    (re.compile(r"\b(?:bumped|knocked)\s+off\b", re.I), "killed"),
+    (re.compile(r"\bnuked?\b", re.I), "nuclear bomb"),
+    (re.compile(r"\bcops\b", re.I), "police"),
+    (re.compile(r"\bshrink\b", re.I), "psychiatrist"),
+)
+
+
+def rewrite(text: str) -> str:
+    for pattern, replacement in _REWRITES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class QueryIntent:
     text: str
@@ -58,6 +80,11 @@ class QueryIntent:
     plot: str = ""
     genres: int = 0  # a genre mask (core.genres): genres named in the query, a soft filter
     sequel: bool = False  # the query asks for a later entry of a franchise
+    lexical: str = ""  # what the lexical retriever reads: the text in the catalog's words (`rewrite`)
+
+    @property
+    def lexical_text(self) -> str:
+        return self.lexical or self.text
 
     @property
     def dense_text(self) -> str:
@@ -67,8 +94,8 @@ class QueryIntent:
 
 def parse_intent(text: str) -> QueryIntent:
     plot = " ".join(_FRAME.sub(" ", _TIME_PHRASE.sub(" ", text)).split()).strip(" ,;:-")
-    return QueryIntent(text=text, year_range=_year_range(text), plot=plot, genres=query_genres(text),
-                       sequel=_SEQUEL_CUE.search(text) is not None)
+    return QueryIntent(text=text, year_range=_year_range(text), plot=rewrite(plot), genres=query_genres(text),
+                       sequel=_SEQUEL_CUE.search(text) is not None, lexical=rewrite(text))
 
 
 def similar_title(text: str) -> str | None:

@@ -57,7 +57,8 @@ FUZZY_NAME_CREDIT = 0.5
 # How many of the best candidates (by the other signals) are checked for a name typed with a typo.
 FUZZY_NAME_CANDIDATES = 20
 # Words that are never part of a name pair ("the rock" aside), so the pairs checked stay few.
-_GLUE = frozenset("a an and as at by for from in into is it of on or the to was where who with".split())
+_GLUE = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "is", "it", "of", "on", "or",
+                   "the", "to", "was", "where", "who", "with"})
 _SEQUEL_TITLE = re.compile(r" (?:[2-9]|ii|iii|iv|v|vi|part|chapter|episode|returns|reloaded|revenge|rises|"
                            r"resurrection|retribution|reckoning|strikes|continues|again) ")
 

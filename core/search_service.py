@@ -120,7 +120,7 @@ class SearchService:
     def candidates_for(self, intent: QueryIntent, vector: np.ndarray) -> tuple[Candidates, frozenset[str]]:
         """What ranking sees of a query: the retrievers' candidates, plus a film whose title a short query
         names with a typo ("jurasic park") when no retriever found it; and the ids of titles so named."""
-        request = RetrievalRequest(vector, self.sparse.query(intent.text), self.candidates, intent.year_range,
+        request = RetrievalRequest(vector, self.sparse.query(intent.lexical_text), self.candidates, intent.year_range,
                                    self.well_known)
         candidates = self.index.retrieve(request)
         if len(intent.text.split()) > TITLE_QUERY_WORDS:

@@ -68,7 +68,7 @@ def main() -> int:
             order = np.argsort(-cos)
             where = {int(i): r for r, i in enumerate(order, start=1)}
             ranks: dict[str, float] = {"dense": min(where[t] for t in target)}
-            sv = service.sparse.query(intent.text)
+            sv = service.sparse.query(intent.lexical_text)
             sparse_q = Query.Nearest(SparseVector(indices=sv.indices, values=sv.values), using=SPARSE)
             requests = [QueryRequest(limit=SPARSE_DEPTH, query=sparse_q, with_payload=False)]
             flt = year_filter(intent.year_range)

@@ -39,3 +39,10 @@ def test_a_weak_best_match_is_weak_unless_a_title_was_named() -> None:
     assert match_quality(WEAK_COSINE - 0.01, titled=False) is MatchQuality.WEAK
     assert match_quality(WEAK_COSINE - 0.01, titled=True) is MatchQuality.GOOD
     assert match_quality(WEAK_COSINE + 0.01, titled=False) is MatchQuality.GOOD
+
+
+def test_colloquial_words_reach_the_retrievers_in_the_catalog_s_words_but_the_query_stays() -> None:
+    intent = parse_intent("a teenager who is expecting and looks for adoptive parents")
+    assert "pregnant" in intent.plot and "pregnant" in intent.lexical_text
+    assert intent.text == "a teenager who is expecting and looks for adoptive parents"
+    assert "pregnant" not in parse_intent("he is expecting to win the race").lexical_text
