@@ -8,6 +8,7 @@ on wins: someone typing "the thing" more likely means the film most people saw. 
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Sequence
@@ -42,8 +43,10 @@ class TitleIndex:
     """Every catalog title folded once; `resolve` finds the one a text names."""
 
     def __init__(self, facts: Sequence[MovieFacts]) -> None:
-        self._facts = list(facts)
-        self._keys = [_key(f.title_line.split()) for f in self._facts]
+        keyed = sorted(((_key(f.title_line.split()), f) for f in facts), key=lambda kf: len(kf[0]))
+        self._facts = [f for _, f in keyed]
+        self._keys = [k for k, _ in keyed]
+        self._lengths = [len(k) for k in self._keys]
 
     def resolve(self, text: str, *, min_score: float = MIN_SCORE) -> TitleMatch | None:
         year_match = _YEAR.search(text)
@@ -53,7 +56,13 @@ class TitleIndex:
         if not key:
             return None
         cutoff = min_score if len(key) >= SHORT else 100.0
-        found = process.extract(key, self._keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=20)
+        # Two strings of lengths a <= b score at most 200a / (a + b): only titles of near lengths can reach the
+        # cut-off, and titles are held sorted by length, so only that slice is compared.
+        share = cutoff / (200.0 - cutoff)
+        low = bisect.bisect_left(self._lengths, math.floor(len(key) * share))
+        high = bisect.bisect_right(self._lengths, math.ceil(len(key) / share))
+        found = [(k, score, low + i) for k, score, i in
+                 process.extract(key, self._keys[low:high], scorer=fuzz.ratio, score_cutoff=cutoff, limit=20)]
         if not found:
             return None
         best = max(score for _, score, _ in found)
