@@ -15,12 +15,13 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from core.genres import genre_mask
 from core.models import Movie
 from core.text_fold import fold_words
 
 # What ranking reads of every candidate (see `movie_facts`). Kept small: the full record (overview, genres)
 # is fetched only for the page that is shown.
-RANKING_FIELDS = ["imdb_id", "title", "year", "director", "cast", "vote_count"]
+RANKING_FIELDS = ["imdb_id", "title", "year", "director", "cast", "vote_count", "genres"]
 # Everything a result shows.
 RESULT_FIELDS = ["imdb_id", "title", "year", "overview", "genres", "director", "cast", "vote_count", "popularity"]
 
@@ -45,14 +46,16 @@ class MovieFacts(NamedTuple):
     title_length: int  # in words
     names: tuple[str, ...]  # folded full names ("tom hanks"), directors then cast
     surnames: tuple[str, ...]  # the last word of each name, for a quick "is anyone named?" test
+    genres: int = 0  # a bit mask (core.genres)
 
     @classmethod
     def of(cls, imdb_id: str, year: int | None, vote_count: int, title_words: Sequence[str],
-           names: Iterable[str]) -> MovieFacts:
+           names: Iterable[str], genres: int = 0) -> MovieFacts:
         """From stored values; names are interned, as the same people recur across hundreds of films."""
         folded = tuple(sys.intern(n) for n in names)
         surnames = tuple(dict.fromkeys(sys.intern(n.rpartition(" ")[2]) for n in folded))
-        return cls(imdb_id, year, vote_count, f" {' '.join(title_words)} ", len(title_words), folded, surnames)
+        return cls(imdb_id, year, vote_count, f" {' '.join(title_words)} ", len(title_words), folded, surnames,
+                   genres)
 
     @property
     def title_words(self) -> list[str]:
@@ -65,7 +68,8 @@ def movie_facts(payload: dict[str, Any]) -> MovieFacts:
     people = (*payload.get("director", ()), *payload.get("cast", ()))
     names = (" ".join(words) for words in map(fold_words, people) if words)
     return MovieFacts.of(str(payload["imdb_id"]), int(year) if year is not None else None,
-                         int(payload.get("vote_count", 0)), fold_words(str(payload.get("title", ""))), names)
+                         int(payload.get("vote_count", 0)), fold_words(str(payload.get("title", ""))), names,
+                         genre_mask(payload.get("genres", ())))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.genres import query_genres
+
 _DECADE_WORDS = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
     "seventies": 1970, "eighties": 1980, "nineties": 1990,
@@ -31,11 +33,65 @@ _FRAME = re.compile(
 )
 
 
+# "movies like X", "something similar to X", "if I liked X": X is a title to resolve (core.title_match). When X
+# names no catalog title ("a movie like a heist in space"), the query is searched as a description.
+_LIKE = re.compile(
+    r"^(?:.*?\b)?(?:movies?|films?|something|anything|stuff|more|ones?|shows?|recommend\w*|suggest\w*)\s+"
+    r"(?:just\s+|kind\s+of\s+|a\s+bit\s+)?(?:like|similar\s+to|resembling|in\s+the\s+vein\s+of)\s+(?P<x>.+)$"
+    r"|^(?:similar\s+to|more\s+like)\s+(?P<y>.+)$"
+    r"|\bif\s+(?:i|you)\s+(?:liked|loved|enjoyed|like|love)\s+(?P<z>.+?)(?:,|\s+what\b|\s+which\b|\s+any\b|$)",
+    re.IGNORECASE,
+)
+_LIKE_WORDS = ("like", "similar", "resembl", "vein", "love", "enjoy")
+_TRAILING = re.compile(r"(?:[\s?!.,]|\bplease\b|\bpls\b|\bplz\b|\bthanks\b)+$", re.IGNORECASE)
+# "the sequel where...", "the second one", "part 2": later entries of a franchise are meant.
+_SEQUEL_CUE = re.compile(
+    r"\b(?:sequel|sequels|second\s+(?:one|movie|film|part)|third\s+(?:one|movie|film|part)|2nd\s+one|3rd\s+one|"
+    r"part\s+(?:2|3|4|two|three|four|ii|iii|iv)|follow[\s-]?up)\b",
+    re.IGNORECASE,
+)
+
+
+# How people say it -> how overviews say it. Only phrasings whose plain meaning is unambiguous in a film
+# description; applied to what the retrievers see (the plot and the lexical text), never to the shown query.
+_REWRITES = (
+    (re.compile(r"\b(?:is|was|gets|got|being|becomes|became)\s+(?:knocked\s+up|expecting)\b(?!\s+to\b)", re.I),
+     "is pregnant"),
+    (re.compile(r"\bknocked\s+up\b", re.I), "pregnant"),
+    (re.compile(r"\bexpecting\s+(?:a\s+)?(?:baby|child)\b", re.I), "pregnant"),
+    (re.compile(r"\b(?:who\s+is|that\s+is|she's|who's)\s+expecting\b(?!\s+to\b)", re.I), "who is pregnant"),
+    (re.compile(r"\bbun\s+in\s+the\s+oven\b", re.I), "pregnant"),
+    (re.compile(r"\b(?:bumped|knocked)\s+off\b", re.I), "killed"),
+    (re.compile(r"\bnuked?\b", re.I), "nuclear bomb"),
+    (re.compile(r"\bcops\b", re.I), "police"),
+    (re.compile(r"\bshrink\b", re.I), "psychiatrist"),
+)
+
+
+# Words one of the rewrites needs: most queries have none, and one search is cheaper than nine substitutions.
+_REWRITE_TRIGGER = re.compile(r"expecting|knocked|\bbun\b|bumped|\bnuke|\bcops\b|\bshrink\b", re.IGNORECASE)
+
+
+def rewrite(text: str) -> str:
+    if _REWRITE_TRIGGER.search(text) is None:
+        return text
+    for pattern, replacement in _REWRITES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class QueryIntent:
     text: str
     year_range: tuple[int, int] | None = None
     plot: str = ""
+    genres: int = 0  # a genre mask (core.genres): genres named in the query, a soft filter
+    sequel: bool = False  # the query asks for a later entry of a franchise
+    lexical: str = ""  # what the lexical retriever reads: the text in the catalog's words (`rewrite`)
+
+    @property
+    def lexical_text(self) -> str:
+        return self.lexical or self.text
 
     @property
     def dense_text(self) -> str:
@@ -45,7 +101,20 @@ class QueryIntent:
 
 def parse_intent(text: str) -> QueryIntent:
     plot = " ".join(_FRAME.sub(" ", _TIME_PHRASE.sub(" ", text)).split()).strip(" ,;:-")
-    return QueryIntent(text=text, year_range=_year_range(text), plot=plot)
+    return QueryIntent(text=text, year_range=_year_range(text), plot=rewrite(plot), genres=query_genres(text),
+                       sequel=_SEQUEL_CUE.search(text) is not None, lexical=rewrite(text))
+
+
+def similar_title(text: str) -> str | None:
+    """The X of "movies like X" (still to be resolved against the catalog), or None for other queries."""
+    lowered = text.lower()
+    if not any(word in lowered for word in _LIKE_WORDS):
+        return None
+    match = _LIKE.search(text)
+    if match is None:
+        return None
+    title = _TRAILING.sub("", next(g for g in match.groups() if g is not None)).strip(" \"'“”‘’")
+    return title or None
 
 
 def _year_range(text: str) -> tuple[int, int] | None:

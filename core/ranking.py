@@ -1,29 +1,44 @@
-"""Hybrid ranking: fuse dense (meaning) and sparse (words, names) scores, then read the query's hints.
+"""Hybrid ranking: a weighted sum of signals about each candidate, with weights fitted on the development set.
 
-Both signals are normalised within the candidate set before they are mixed: raw cosines of this model sit in
-a narrow band while BM25 is unbounded, so mixing raw values lets one of them decide alone. The dense side is
-scaled to [0, 1] between the weakest and the best candidate; the sparse side as a z-score, so a film whose
-words stand out from the rest gains, while a flat lexical field (common words only) moves nobody.
+The signals (`FEATURES`), each computed for all candidates at once:
+- dense: the cosine, scaled to [0, 1] between the weakest and the best candidate (this model's raw cosines
+  sit in a narrow band), and `dense_raw`, the cosine itself, so a match that is strong in absolute terms counts;
+- sparse: BM25 as a z-score within the candidates, so words that stand out gain and a flat field moves nobody;
+- name: a cast or director name in the query (1 for a full name, 0.6 for a surname), or within a typo of one
+  (rapidfuzz; `FUZZY_NAME_CREDIT`): one signal, so the weight learned from names typed right applies to typos;
+- title: the film's title is most of the query, or the query names it with a typo (resolved by the service);
+- year: inside the decade or year the query gives, fading outside it;
+- popularity: log of the vote count, since people describe the films they have seen;
+- genre: the film has a genre the query names ("animated", "documentary"), a soft filter;
+- sequel: the query asks for "the sequel" and the title looks like a later entry ("2", "Part II", "Returns").
 
-A person's name, a decade or a title in the query lifts the movies that carry them. A popularity prior
-(log of the vote count) reflects that people describe the films they have seen: on the development set,
-raising its weight from 0.08 to 0.25 lifted well-known films' MRR@10 from 0.75 to 0.81 and moved
-little-known ones from 0.856 to 0.852. It stays below the weight of meaning: a strong prior buries
-little-known films. Weights were chosen on both halves of the set together (see eval/README.md).
+The weights are learned (scripts/fit_ranking.py: pairwise logistic regression, cross-validated by film) and read
+from `ranking_weights.json` beside this module; serving needs no scikit-learn.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
+import logging
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+from rapidfuzz import fuzz, process
 
-from core.domain import Candidates
+from core.domain import Candidates, MovieFacts
 from core.query_intent import QueryIntent
 from core.text_fold import folded_words
+
+log = logging.getLogger(__name__)
+
+FEATURES = ("dense", "dense_raw", "sparse", "name", "title", "year", "popularity", "genre", "sequel")
+WEIGHTS_FILE = Path(__file__).with_name("ranking_weights.json")
 
 # The cosine at which this model's best match is a confident one; below it, shown scores shrink.
 CONFIDENT_COSINE = 0.6
@@ -34,16 +49,53 @@ _LOG_POPULAR = math.log1p(POPULAR_VOTES)
 # A title counts as asked for when it is at least this share of the query's words: people who know the
 # title type little else, while descriptions contain everyday phrases that are titles too ("family business").
 TITLE_SHARE = 0.5
+# A lone query word this long or longer may be a misspelled surname; shorter ones match names by chance.
+FUZZY_SURNAME_LETTERS = 7
+FUZZY_NAME_SCORE = 86.0
+# What a name within a typo counts for, against 1 for a full name typed right and 0.6 for a surname.
+FUZZY_NAME_CREDIT = 0.5
+# How many of the best candidates (by the other signals) are checked for a name typed with a typo.
+FUZZY_NAME_CANDIDATES = 20
+# Words that are never part of a name pair ("the rock" aside), so the pairs checked stay few.
+_GLUE = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "is", "it", "of", "on", "or",
+                   "the", "to", "was", "where", "who", "with"})
+_SEQUEL_TITLE = re.compile(r" (?:[2-9]|ii|iii|iv|v|vi|part|chapter|episode|returns|reloaded|revenge|rises|"
+                           r"resurrection|retribution|reckoning|strikes|continues|again) ")
+
+# Hand-set before the fit, kept as the fallback when the weights file is missing or unreadable.
+DEFAULT_WEIGHTS: Mapping[str, float] = {
+    "dense": 0.5, "dense_raw": 0.0, "sparse": 0.2, "name": 0.25, "title": 0.6, "year": 0.3,
+    "popularity": 0.35, "genre": 0.1, "sequel": 0.2,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class RankingWeights:
-    dense: float = 0.5
-    sparse: float = 0.2
-    name: float = 0.25
-    year: float = 0.3
-    popularity: float = 0.35
-    title: float = 0.6
+    """One weight per feature, in `FEATURES` order."""
+
+    values: tuple[float, ...]
+
+    @classmethod
+    def of(cls, weights: Mapping[str, float]) -> RankingWeights:
+        return cls(tuple(float(weights.get(name, 0.0)) for name in FEATURES))
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> RankingWeights:
+        """The fitted weights; the hand-set ones when the file is absent or not a weights file."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            weights = data["weights"]
+            if not all(isinstance(weights.get(name, 0.0), int | float) for name in FEATURES):
+                raise TypeError
+        except FileNotFoundError:
+            return cls.of(DEFAULT_WEIGHTS)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            log.warning("%s is not a ranking weights file; using the hand-set weights", path)
+            return cls.of(DEFAULT_WEIGHTS)
+        return cls.of(weights)
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(zip(FEATURES, self.values, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,37 +109,59 @@ class Ranker:
     query, are checked one by one (on words folded at index build)."""
 
     def __init__(self, weights: RankingWeights | None = None) -> None:
-        self.weights = weights or RankingWeights()
+        self.weights = weights or RankingWeights.load()
+        self._w = np.array(self.weights.values, dtype=np.float64)
 
-    def rank(self, intent: QueryIntent, candidates: Candidates, limit: int) -> list[Ranked]:
+    def features(self, intent: QueryIntent, candidates: Candidates,
+                 titled_ids: Collection[str] = ()) -> NDArray[np.float64]:
+        """One row per candidate, one column per name in `FEATURES`. `titled_ids`: films the query names by
+        title, resolved by the caller (possibly from a misspelling)."""
         n = len(candidates)
+        x = np.zeros((n, len(FEATURES)), dtype=np.float64)
         if n == 0:
-            return []
-        w = self.weights
+            return x
         facts = candidates.facts
         dense, sparse = candidates.dense, candidates.sparse
         low, best = float(dense.min()), float(dense.max())
-        spread = (best - low) or 1.0
+        x[:, 0] = (dense - low) / ((best - low) or 1.0)
+        x[:, 1] = dense
         mean = math.fsum(sparse.tolist()) / n
         deviation = math.sqrt(math.fsum(((sparse - mean) ** 2).tolist()) / n) or 1.0
-        fused = w.dense * (dense - low) / spread + w.sparse * (sparse - mean) / (3 * deviation)
+        x[:, 2] = (sparse - mean) / (3 * deviation)
 
         query_words = folded_words(intent.text)
         query_set = frozenset(query_words)
         query_line = f" {' '.join(query_words)} "
+        for i in [i for i, f in enumerate(facts) if not query_set.isdisjoint(f.surnames)]:
+            x[i, 3] = _name_match(facts[i].names, query_set, query_line)
         min_title = max(1.0, TITLE_SHARE * len(query_words))
-        named = [i for i, f in enumerate(facts) if not query_set.isdisjoint(f.surnames)]
-        titled = [i for i, f in enumerate(facts) if f.title_length >= min_title and f.title_line in query_line]
-        for i in named:
-            fused[i] += w.name * _name_match(facts[i].names, query_set, query_line)
-        for i in titled:
-            fused[i] += w.title
+        x[[i for i, f in enumerate(facts) if f.title_length >= min_title and f.title_line in query_line], 4] = 1.0
+        if titled_ids:
+            x[[i for i, f in enumerate(facts) if f.imdb_id in titled_ids], 4] = 1.0
         if intent.year_range is not None:
-            fused += w.year * _year_match(np.array([np.nan if f.year is None else f.year for f in facts]),
-                                          intent.year_range)
+            x[:, 5] = _year_match(np.array([np.nan if f.year is None else f.year for f in facts]),
+                                  intent.year_range)
         votes = np.fromiter((f.vote_count for f in facts), dtype=np.float64, count=n)
-        fused += w.popularity * np.minimum(1.0, np.log1p(votes) / _LOG_POPULAR)
+        x[:, 6] = np.minimum(1.0, np.log1p(votes) / _LOG_POPULAR)
+        if intent.genres:
+            x[:, 7] = np.fromiter((1.0 if f.genres & intent.genres else 0.0 for f in facts), dtype=np.float64,
+                                  count=n)
+        if intent.sequel:
+            x[:, 8] = np.fromiter((1.0 if _SEQUEL_TITLE.search(f.title_line) else 0.0 for f in facts),
+                                  dtype=np.float64, count=n)
+        # Typed names are checked for typos only among the candidates the other signals put near the top: a
+        # film further down would not reach the first page on a name anyway, and the check is the costly part.
+        near = np.argpartition(-(x @ self._w), min(FUZZY_NAME_CANDIDATES, n) - 1)[:FUZZY_NAME_CANDIDATES]
+        _fuzzy_names(x, near.tolist(), facts, query_words)
+        return x
 
+    def rank(self, intent: QueryIntent, candidates: Candidates, limit: int,
+             titled_ids: Collection[str] = ()) -> list[Ranked]:
+        n = len(candidates)
+        if n == 0:
+            return []
+        facts = candidates.facts
+        fused = self.features(intent, candidates, titled_ids) @ self._w
         scores = fused.tolist()
         # Only the top `limit` (and any tied with the last of them) need the exact order, ties by imdb id.
         contenders: Sequence[int] = range(n)
@@ -96,7 +170,7 @@ class Ranker:
         order = sorted(contenders, key=lambda i: (-scores[i], facts[i].imdb_id))[:limit]
         # Shown to users: the fused strength, scaled down when even the best match is far in meaning, so a
         # query nothing fits does not show confident numbers. One factor per query keeps the order intact.
-        confidence = min(1.0, max(0.0, best) / CONFIDENT_COSINE)
+        confidence = min(1.0, max(0.0, float(candidates.dense.max())) / CONFIDENT_COSINE)
         return [
             Ranked(facts[i].imdb_id, round(confidence * (1.0 - math.exp(-max(0.0, scores[i]) / SCORE_SCALE)), 4))
             for i in order
@@ -115,6 +189,29 @@ def _name_match(names: Sequence[str], query_words: frozenset[str], query_line: s
         if len(surname) >= 4:
             best = 0.6
     return best
+
+
+def _fuzzy_names(x: NDArray[np.float64], rows: Sequence[int], facts: Sequence[MovieFacts],
+                 query_words: Sequence[str]) -> None:
+    """Raises the name column to FUZZY_NAME_CREDIT for two query words within a typo of a candidate's full name
+    ("tom hankss"), or one long word within a typo of a long surname ("spielburg"). Short single words are left
+    out: everyday words are a typo away from some surname, and that noise is what the fit punished."""
+    texts = [f"{a} {b}" for a, b in itertools.pairwise(query_words) if a not in _GLUE and b not in _GLUE]
+    texts += [w for w in dict.fromkeys(query_words) if len(w) >= FUZZY_SURNAME_LETTERS]
+    if not texts:
+        return
+    choices = list({n for i in rows for f in (facts[i],) for n in (*f.names, *f.surnames)
+                    if " " in n or len(n) >= FUZZY_SURNAME_LETTERS})
+    if not choices:
+        return
+    matrix = process.cdist(texts, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_NAME_SCORE, dtype=np.uint8)
+    hits = np.flatnonzero(matrix.max(axis=0))
+    if len(hits) == 0:
+        return
+    matched = {choices[j] for j in hits}
+    for i in rows:
+        if not matched.isdisjoint(facts[i].names) or not matched.isdisjoint(facts[i].surnames):
+            x[i, 3] = max(x[i, 3], FUZZY_NAME_CREDIT)
 
 
 def _year_match(years: NDArray[np.float64], year_range: tuple[int, int]) -> NDArray[np.float64]:

@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from core.domain import Candidates
 from core.embedding.batcher import QueryBatcher
 from core.embedding.port import TextEncoder
+from core.errors import InvalidQuery
+from core.genres import genre_mask
 from core.index.port import MovieIndex, RetrievalRequest
-from core.models import MovieHit, SearchResults
-from core.query_intent import QueryIntent, parse_intent
+from core.models import MatchQuality, Movie, MovieHit, SearchResults
+from core.query_intent import QueryIntent, parse_intent, similar_title
 from core.query_text import MAX_RESULTS, clean_query
-from core.ranking import Ranker
+from core.query_trust import match_quality, unreadable_script
+from core.ranking import Ranked, Ranker
 from core.sparse import SparseEncoder
+from core.title_match import TitleIndex, TitleMatch
 
 logger = logging.getLogger(__name__)
 
 # Per retriever: more ranked no better on the development set and cost more time (docs/performance.md).
 CANDIDATES = 60
+# Also this many of the closest well-known films (see RetrievalRequest.well_known).
+WELL_KNOWN_CANDIDATES = 20
+# A query this short may be a title, typed with a typo: it is looked up among the titles too.
+TITLE_QUERY_WORDS = 6
 
 
 class SearchService:
@@ -44,6 +54,7 @@ class SearchService:
         ranker: Ranker | None = None,
         sparse: SparseEncoder | None = None,
         candidates: int = CANDIDATES,
+        well_known: int = WELL_KNOWN_CANDIDATES,
     ) -> None:
         """`ranking` is the one ranking thread, also the batcher's follow-up executor (see core.bootstrap)."""
         self.index = index
@@ -51,9 +62,12 @@ class SearchService:
         self.ranker = ranker or Ranker()
         self.sparse = sparse or SparseEncoder()
         self.candidates = candidates
+        self.well_known = well_known
         self._batcher = batcher
         self._ranking = ranking
         self._closed = False
+        self._titles: TitleIndex | None = None
+        self._titles_lock = threading.Lock()
 
     async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         started = time.perf_counter()
@@ -61,9 +75,33 @@ class SearchService:
         limit, offset = _clamp(limit, offset)
 
         def rank(vector: np.ndarray) -> SearchResults:
-            return self._rank_page(intent, vector, limit, offset, started)
+            return self._answer(intent, vector, limit, offset, started)
 
         return await self._batcher.encode_then(intent.dense_text, rank)
+
+    async def similar(self, title: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
+        """Films like the one `title` names (resolved even when misspelled), that film itself left out. Raises
+        `InvalidQuery` when no film in the catalog matches `title` well enough."""
+        started = time.perf_counter()
+        text = clean_query(title)
+        limit, offset = _clamp(limit, offset)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._ranking, self.similar_sync_at, text, limit, offset, started)
+
+    def similar_sync(self, title: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
+        """`similar` for callers without an event loop (CLI, eval)."""
+        started = time.perf_counter()
+        limit, offset = _clamp(limit, offset)
+        return self.similar_sync_at(clean_query(title), limit, offset, started)
+
+    def similar_sync_at(self, text: str, limit: int, offset: int, started: float) -> SearchResults:
+        match = self.title_index().resolve(text)
+        if match is None:
+            raise InvalidQuery(
+                f"No film in the catalog has a title like \u201c{text[:80]}\u201d. Check the spelling, "
+                "or describe the film instead."
+            )
+        return self._similar_page(text, match, limit, offset, started)
 
     def search_sync(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         """The same path for callers without an event loop (CLI, eval, bench)."""
@@ -71,14 +109,75 @@ class SearchService:
         intent = parse_intent(clean_query(query))
         limit, offset = _clamp(limit, offset)
         vector = self.encoder.encode([intent.dense_text])[0]
+        return self._answer(intent, vector, limit, offset, started)
+
+    def title_index(self) -> TitleIndex:
+        """Every title, folded for fuzzy lookup; built on first use (in a worker thread), then held."""
+        with self._titles_lock:
+            if self._titles is None:
+                self._titles = TitleIndex(self.index.catalog_facts())
+            return self._titles
+
+    def candidates_for(self, intent: QueryIntent, vector: np.ndarray) -> tuple[Candidates, frozenset[str]]:
+        """What ranking sees of a query: the retrievers' candidates, plus a film whose title a short query
+        names with a typo ("jurasic park") when no retriever found it; and the ids of titles so named."""
+        request = RetrievalRequest(vector, self.sparse.query(intent.lexical_text), self.candidates, intent.year_range,
+                                   self.well_known)
+        candidates = self.index.retrieve(request)
+        if len(intent.text.split()) > TITLE_QUERY_WORDS:
+            return candidates, frozenset()
+        match = self.title_index().resolve(intent.text)
+        if match is None:
+            return candidates, frozenset()
+        named = match.facts.imdb_id
+        if all(f.imdb_id != named for f in candidates.facts):
+            stored = self.index.dense_vector(named)
+            cosine = 0.0 if stored is None else float(np.dot(stored, vector) / (
+                (np.linalg.norm(stored) * np.linalg.norm(vector)) or 1.0))
+            candidates = Candidates([*candidates.facts, match.facts], np.append(candidates.dense, cosine),
+                                    np.append(candidates.sparse, 0.0))
+        return candidates, frozenset((named,))
+
+    def _answer(self, intent: QueryIntent, vector: np.ndarray, limit: int, offset: int,
+                started: float) -> SearchResults:
+        like = similar_title(intent.text)
+        if like is not None:
+            match = self.title_index().resolve(like)
+            if match is not None:
+                return self._similar_page(intent.text, match, limit, offset, started)
         return self._rank_page(intent, vector, limit, offset, started)
 
     def _rank_page(
         self, intent: QueryIntent, vector: np.ndarray, limit: int, offset: int, started: float
     ) -> SearchResults:
-        request = RetrievalRequest(vector, self.sparse.query(intent.text), self.candidates, intent.year_range)
+        candidates, titled = self.candidates_for(intent, vector)
         # One more than the page, to know whether there is a next page.
-        ranked = self.ranker.rank(intent, self.index.retrieve(request), min(offset + limit + 1, MAX_RESULTS))
+        ranked = self.ranker.rank(intent, candidates, min(offset + limit + 1, MAX_RESULTS), titled)
+        if unreadable_script(intent.text):
+            quality = MatchQuality.UNREADABLE
+        else:
+            quality = match_quality(float(candidates.dense.max()) if len(candidates) else 0.0, bool(titled))
+        return self._page(intent.text, ranked, limit, offset, started, quality=quality)
+
+    def _similar_page(self, query: str, match: TitleMatch, limit: int, offset: int,
+                      started: float) -> SearchResults:
+        """Neighbours of the film by its own stored vector; its keywords and genres steer the lexical side, its
+        director the names, its genres the genre signal. The film itself is left out."""
+        imdb_id = match.facts.imdb_id
+        found = self.index.movies([imdb_id])
+        vector = self.index.dense_vector(imdb_id)
+        if not found or vector is None:
+            raise InvalidQuery("That film is in the catalog but its details cannot be read right now. Try again later.")
+        film = found[0]
+        words = " ".join([*film.keywords, *film.genres, *film.directors])
+        intent = QueryIntent(text=words, plot=words, genres=genre_mask(film.genres))
+        request = RetrievalRequest(vector, self.sparse.query(words), self.candidates)
+        want = min(offset + limit + 2, MAX_RESULTS + 1)
+        ranked = [r for r in self.ranker.rank(intent, self.index.retrieve(request), want) if r.imdb_id != imdb_id]
+        return self._page(query, ranked[:MAX_RESULTS], limit, offset, started, similar_to=film)
+
+    def _page(self, query: str, ranked: list[Ranked], limit: int, offset: int, started: float, *,
+              quality: MatchQuality = MatchQuality.GOOD, similar_to: Movie | None = None) -> SearchResults:
         page = ranked[offset : offset + limit]
         movies = {m.imdb_id: m for m in self.index.movies([r.imdb_id for r in page])}
         hits = tuple(
@@ -87,7 +186,8 @@ class SearchService:
             if r.imdb_id in movies
         )
         took = (time.perf_counter() - started) * 1000
-        return SearchResults(intent.text, hits, took, offset, has_more=offset + limit < len(ranked))
+        return SearchResults(query, hits, took, offset, has_more=offset + limit < len(ranked), quality=quality,
+                             similar_to=similar_to)
 
     async def aclose(self) -> None:
         """Stop searching, then close the index once no thread uses it any more."""

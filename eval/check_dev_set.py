@@ -7,11 +7,11 @@ The catalog defaults to $MOVIE_BOT_CATALOG, else $MOVIES_CSV (a local path or an
 
 Reports:
   * number of queries per group, and whether famous / little-known match the vote_count rule
-    (famous: vote_count >= 1000, little-known: vote_count < 100)
-  * imdb_ids missing from the catalog, malformed lines, exact duplicate queries, word counts outside 5..25
+    (famous: vote_count >= 1000, little-known: vote_count < 300, the issue's deep cuts)
+  * imdb_ids missing from the catalog, malformed lines, exact duplicate queries, word counts outside 2..25
   * queries that contain the target film's title (case-insensitive; titles of 2+ words,
     or a single word of 5+ letters)
-  * 4-word sequences shared between a query and the target film's overview (or tagline)
+  * 3-word sequences shared between a query and the target film's overview, tagline or title
   * multi-word keywords of the target film copied into the query
   * informational: share of queries naming a cast member / director, and share mentioning a
     decade or year; spread of target films over decades
@@ -76,7 +76,7 @@ def title_leak(query: str, title: str) -> bool:
     return re.search(r"\b" + re.escape(t), normalize(query)) is not None
 
 
-def shared_ngrams(query: str, overview: str, n: int = 4) -> set[str]:
+def shared_ngrams(query: str, overview: str, n: int = 3) -> set[str]:
     def grams(ws: list[str]) -> set[str]:
         return {" ".join(ws[i : i + n]) for i in range(len(ws) - n + 1)}
 
@@ -125,7 +125,7 @@ def main() -> int:
         except json.JSONDecodeError as exc:
             problems.append(f"line {lineno}: invalid JSON ({exc})")
             continue
-        if set(rec) != {"query", "imdb_ids", "group"}:
+        if not {"query", "imdb_ids", "group"} <= set(rec) <= {"query", "imdb_ids", "group", "style"}:
             problems.append(f"line {lineno}: unexpected keys {sorted(rec)}")
         if rec.get("group") not in GROUPS:
             problems.append(f"line {lineno}: bad group {rec.get('group')!r}")
@@ -151,7 +151,7 @@ def main() -> int:
             votes = int(str(catalog.at[imdb_id, "vote_count"]))
             if r["group"] == "famous" and votes < 1000:
                 problems.append(f"line {r['_line']}: {imdb_id} is 'famous' but vote_count={votes}")
-            if r["group"] == "little-known" and votes >= 100:
+            if r["group"] == "little-known" and votes >= 300:
                 problems.append(f"line {r['_line']}: {imdb_id} is 'little-known' but vote_count={votes}")
     out(f"ids missing from catalog: {len(missing)}")
     for lineno, imdb_id in missing:
@@ -164,8 +164,8 @@ def main() -> int:
     for q in dup:
         out(f"  {q}")
         problems.append(f"duplicate query: {q}")
-    bad_len = [r for r in records if not 5 <= len(r["query"].split()) <= 25]
-    out(f"queries outside 5..25 words: {len(bad_len)}")
+    bad_len = [r for r in records if not 2 <= len(r["query"].split()) <= 25]
+    out(f"queries outside 2..25 words: {len(bad_len)}")
     for r in bad_len:
         out(f"  line {r['_line']} ({len(r['query'].split())} words): {r['query']}")
         problems.append(f"line {r['_line']}: length")
@@ -182,7 +182,7 @@ def main() -> int:
             if title_leak(q, row["original_title"]):
                 leaks.append((r["_line"], imdb_id, fix_mojibake(row["original_title"]), q))
             shared: set[str] = set()
-            for field in ("overview", "tagline"):
+            for field in ("overview", "tagline", "original_title"):
                 if isinstance(row[field], str):
                     shared |= shared_ngrams(q, row[field])
             if shared:
@@ -205,7 +205,7 @@ def main() -> int:
     for lineno, imdb_id, title, q in leaks:
         out(f"  line {lineno} {imdb_id} [{title}]: {q}")
         problems.append(f"line {lineno}: title leak")
-    out(f"queries sharing a 4-word sequence with the overview or tagline: {len(overlaps)}")
+    out(f"queries sharing a 3-word sequence with the overview, tagline or title: {len(overlaps)}")
     for lineno, imdb_id, grams, q in overlaps:
         out(f"  line {lineno} {imdb_id} [{grams}]: {q}")
         problems.append(f"line {lineno}: overview overlap")

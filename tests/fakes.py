@@ -11,13 +11,14 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from core.documents import RECIPE_VERSION, dense_text, sparse_text
-from core.domain import Candidates, in_order, movie_facts
+from core.domain import Candidates, MovieFacts, in_order, movie_facts
 from core.embedding.port import TextEncoder
 from core.errors import IndexUnavailable, MovieBotError
 from core.index.manifest import IndexManifest
-from core.index.port import RetrievalRequest
+from core.index.port import WELL_KNOWN_VOTES, RetrievalRequest
 from core.models import Movie, MovieHit, SearchResults
 from core.query_text import MAX_RESULTS, clean_query
 from core.sparse import SPARSE_RECIPE, SparseEncoder
@@ -169,12 +170,24 @@ class FakeMovieIndex:
             low, high = request.year_range
             years = [i for i, m in enumerate(self._movies) if m.year is not None and low <= m.year <= high]
             chosen |= _top(dense, years, request.limit // 2) | _top(lexical, years, request.limit // 2, positive=True)
+        if request.well_known:
+            known = [i for i, m in enumerate(self._movies) if m.vote_count >= WELL_KNOWN_VOTES]
+            chosen |= _top(dense, known, request.well_known)
         self._done += 1
         return Candidates.of([(self._facts[i], float(dense[i]), float(lexical[i])) for i in sorted(chosen)])
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         self._require_open()
         return in_order(imdb_ids, self._movies)
+
+    def dense_vector(self, imdb_id: str) -> NDArray[np.float32] | None:
+        self._require_open()
+        rows = [i for i, m in enumerate(self._movies) if m.imdb_id == imdb_id]
+        return self._dense[rows[0]].astype(np.float32) if rows else None
+
+    def catalog_facts(self) -> Sequence[MovieFacts]:
+        self._require_open()
+        return self._facts
 
     def close(self) -> None:
         self.closes += 1

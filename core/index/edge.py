@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from qdrant_edge import (
     CountRequest,
     Distance,
@@ -41,7 +42,7 @@ from core.domain import Candidates, MovieFacts, movie_facts
 from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.manifest import IndexManifest
-from core.index.port import DENSE, SPARSE, IndexPoint, RetrievalRequest, StoredVector
+from core.index.port import DENSE, SPARSE, WELL_KNOWN_VOTES, IndexPoint, RetrievalRequest, StoredVector
 from core.index.records import RECORDS_FILE, RecordsFile, write_records
 from core.models import Movie
 
@@ -134,6 +135,9 @@ def warm_page_cache(shard_dir: Path) -> list[Path]:
     return warmed
 
 
+_WELL_KNOWN = Filter(must=[FieldCondition(key="vote_count", range=RangeFloat(gte=float(WELL_KNOWN_VOTES)))])
+
+
 def year_filter(year_range: tuple[int, int] | None) -> Filter | None:
     if year_range is None:
         return None
@@ -209,10 +213,14 @@ class EdgeMovieIndex:
         if flt is not None:
             stage1 += [QueryRequest(limit=request.limit // 2, query=q, filter=flt, with_payload=False, params=p)
                        for q, p in zip((dense, sparse), params, strict=True)]
-        # Stage 1 answers alternate dense, sparse.
+        kinds = [k % 2 for k in range(len(stage1))]  # 0 dense, 1 sparse
+        if request.well_known:
+            stage1.append(QueryRequest(limit=request.well_known, query=dense, filter=_WELL_KNOWN,
+                                       with_payload=False, params=_DENSE_SEARCH))
+            kinds.append(0)
         scores: tuple[dict[Any, float], dict[Any, float]] = ({}, {})
-        for k, answer in enumerate(self._shard.query_batch(QueryBatchRequest(stage1))):
-            scores[k % 2].update((p.id, p.score) for p in answer)
+        for kind, answer in zip(kinds, self._shard.query_batch(QueryBatchRequest(stage1)), strict=True):
+            scores[kind].update((p.id, p.score) for p in answer)
         ids = scores[0].keys() | scores[1].keys()
         if not ids:
             return Candidates([], np.zeros(0), np.zeros(0))
@@ -243,6 +251,17 @@ class EdgeMovieIndex:
             logger.error("unreadable record in %s: %s", RECORDS_FILE, exc)
             raise _incomplete(f"{RECORDS_FILE} is damaged") from exc
 
+    def dense_vector(self, imdb_id: str) -> NDArray[np.float32] | None:
+        pid = self._rows.get(imdb_id)
+        if pid is None:
+            return None
+        records = self._shard.retrieve([pid], False, True)
+        vector = records[0].vector.get(DENSE) if records and isinstance(records[0].vector, dict) else None
+        return None if vector is None else np.asarray(vector, dtype=np.float32)
+
+    def catalog_facts(self) -> Sequence[MovieFacts]:
+        return self._facts
+
     def count(self) -> int:
         return int(self._shard.count(CountRequest()))
 
@@ -260,6 +279,7 @@ class EdgeIndexBuilder:
         self.dim = dim
         self._shard = EdgeShard.create(str(build_dir / SHARD_DIR), _config(dim))
         self._shard.update(UpdateOperation.create_field_index("year", PayloadSchemaType.Integer))
+        self._shard.update(UpdateOperation.create_field_index("vote_count", PayloadSchemaType.Integer))
         self._keys: list[tuple[str, str]] = []
         self._vectors: list[np.ndarray] = []
         self._facts: list[MovieFacts] = []
@@ -306,7 +326,7 @@ class EdgeIndexBuilder:
         matrix = np.vstack(self._vectors) if self._vectors else np.zeros((0, self.dim), dtype=np.float32)
         np.save(self.build_dir / VECTORS_FILE, matrix)
         (self.build_dir / VECTOR_KEYS_FILE).write_text(json.dumps(self._keys), encoding="utf-8")
-        rows = [[f.imdb_id, f.year, f.vote_count, f.title_words, f.names] for f in self._facts]
+        rows = [[f.imdb_id, f.year, f.vote_count, f.title_words, f.names, f.genres] for f in self._facts]
         (self.build_dir / FACTS_FILE).write_text(json.dumps({"rows": rows}, ensure_ascii=False), encoding="utf-8")
         write_records(self.build_dir, self._records)
         manifest.write(self.build_dir)

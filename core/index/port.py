@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
-from core.domain import Candidates, SparseVec
+from core.domain import Candidates, MovieFacts, SparseVec
 from core.index.manifest import IndexManifest
 from core.models import Movie
 
@@ -38,14 +39,24 @@ class StoredVector:
     dense: np.ndarray
 
 
+# Films with at least this many votes are well known; see `RetrievalRequest.well_known`.
+WELL_KNOWN_VOTES = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class RetrievalRequest:
-    """Top `limit` by each retriever; with `year_range`, also the top within those years (a soft hint)."""
+    """Top `limit` by each retriever; with `year_range`, also the top within those years (a soft hint); with
+    `well_known`, also the dense top `well_known` among films of `WELL_KNOWN_VOTES` votes or more.
+
+    Why the last: a famous film's overview is often a line or two ("a young girl gets herself pregnant"), while
+    people describe it from what they saw, so among ten thousand films it can fall outside the dense top 60;
+    among the thousand well-known ones it does not, and ranking (which weighs popularity) can then place it."""
 
     dense: np.ndarray
     sparse: SparseVec
     limit: int
     year_range: tuple[int, int] | None = None
+    well_known: int = 0
 
 
 class MovieIndex(Protocol):
@@ -60,6 +71,14 @@ class MovieIndex(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def dense_vector(self, imdb_id: str) -> NDArray[np.float32] | None:
+        """The stored dense vector of one movie ("films like X" searches by it), None if the index lacks it."""
+        ...
+
+    def catalog_facts(self) -> Sequence[MovieFacts]:
+        """Every movie's ranking facts, for resolving a typed title; loaded once, then held."""
+        ...
 
 
 class IndexBuilder(Protocol):

@@ -13,12 +13,13 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from core.domain import RANKING_FIELDS, RESULT_FIELDS, Candidates, MovieFacts, in_order, movie_facts, point_id
 from core.errors import BadInput, IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.manifest import IndexManifest
-from core.index.port import DENSE, SPARSE, IndexPoint, RetrievalRequest, StoredVector
+from core.index.port import DENSE, SPARSE, WELL_KNOWN_VOTES, IndexPoint, RetrievalRequest, StoredVector
 from core.models import Movie
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class ServerMovieIndex:
                 f"The Qdrant collection '{alias}' was not built by movie-bot. Rebuild it with `movie-bot ingest`."
             )
         self.manifest = IndexManifest.from_json(metadata[MANIFEST_KEY])
+        self._catalog: list[MovieFacts] | None = None
 
     def retrieve(self, request: RetrievalRequest) -> Candidates:
         """The same two stages as the embedded index, so both backends rank identically."""
@@ -94,13 +96,19 @@ class ServerMovieIndex:
             stage1 += [models.QueryRequest(query=q, using=u, limit=request.limit // 2, filter=flt,
                                            with_payload=RANKING_FIELDS)
                        for q, u in ((dense, DENSE), (sparse, SPARSE))]
+        kinds = [k % 2 for k in range(len(stage1))]  # 0 dense, 1 sparse
+        if request.well_known:
+            well_known = models.Filter(must=[models.FieldCondition(
+                key="vote_count", range=models.Range(gte=WELL_KNOWN_VOTES))])
+            stage1.append(models.QueryRequest(query=dense, using=DENSE, limit=request.well_known, filter=well_known,
+                                              with_payload=RANKING_FIELDS))
+            kinds.append(0)
         scores: tuple[dict[Any, float], dict[Any, float]] = ({}, {})
         facts: dict[Any, MovieFacts] = {}
         try:
-            # Stage 1 answers alternate dense, sparse.
-            for k, answer in enumerate(self.client.query_batch_points(self.alias, stage1)):
+            for kind, answer in zip(kinds, self.client.query_batch_points(self.alias, stage1), strict=True):
                 for p in answer.points:
-                    scores[k % 2][p.id] = float(p.score)
+                    scores[kind][p.id] = float(p.score)
                     if p.id not in facts:
                         facts[p.id] = movie_facts(p.payload or {})
             # Stage 2: the score each candidate still lacks (see EdgeMovieIndex.retrieve).
@@ -122,10 +130,38 @@ class ServerMovieIndex:
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         try:
-            records = self.client.retrieve(self.alias, [point_id(i) for i in imdb_ids], with_payload=RESULT_FIELDS)
+            # Keywords too: "films like X" steers its lexical side by X's keywords, as with the embedded index.
+            records = self.client.retrieve(self.alias, [point_id(i) for i in imdb_ids],
+                                           with_payload=[*RESULT_FIELDS, "keywords"])
         except Exception as exc:
             raise _unreachable(exc) from exc
         return in_order(imdb_ids, (Movie.from_payload(r.payload or {}) for r in records))
+
+    def dense_vector(self, imdb_id: str) -> NDArray[np.float32] | None:
+        try:
+            records = self.client.retrieve(self.alias, [point_id(imdb_id)], with_payload=False, with_vectors=[DENSE])
+        except Exception as exc:
+            raise _unreachable(exc) from exc
+        vector = records[0].vector if records else None
+        dense = vector.get(DENSE) if isinstance(vector, dict) else None
+        return None if dense is None else np.asarray(dense, dtype=np.float32)
+
+    def catalog_facts(self) -> Sequence[MovieFacts]:
+        """Scrolled once (titles and votes of every movie, a few MB), then held: title lookups are rare."""
+        if self._catalog is None:
+            facts: list[MovieFacts] = []
+            offset = None
+            try:
+                while True:
+                    points, offset = self.client.scroll(self.alias, limit=1024, offset=offset,
+                                                        with_payload=RANKING_FIELDS, with_vectors=False)
+                    facts.extend(movie_facts(p.payload or {}) for p in points)
+                    if offset is None:
+                        break
+            except Exception as exc:
+                raise _unreachable(exc) from exc
+            self._catalog = facts
+        return self._catalog
 
     def close(self) -> None:
         self.client.close()
@@ -158,6 +194,7 @@ class ServerIndexBuilder:
             with warnings.catch_warnings():  # local mode (tests) says payload indexes are no-ops there
                 warnings.simplefilter("ignore", UserWarning)
                 client.create_payload_index(self.collection, "year", models.PayloadSchemaType.INTEGER)
+                client.create_payload_index(self.collection, "vote_count", models.PayloadSchemaType.INTEGER)
         except IndexUnavailable:
             raise
         except Exception as exc:

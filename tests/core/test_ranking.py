@@ -1,8 +1,11 @@
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from core.domain import Candidates, MovieFacts, movie_facts
+from core.genres import genre_mask
 from core.query_intent import parse_intent
-from core.ranking import Ranker
+from core.ranking import DEFAULT_WEIGHTS, Ranker, RankingWeights
 
 
 @dataclass(frozen=True)
@@ -109,3 +112,40 @@ def test_candidates_of_an_index_rank_the_described_film_first() -> None:
     ranked = Ranker().rank(intent, cands, 3)
     assert ranked[0].imdb_id == "tt3659388"
     assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
+
+
+def test_a_misspelled_surname_still_lifts_the_movie() -> None:
+    assert order("that movie with tom hankss on an island", candidates())[0] == A.imdb_id
+
+
+def test_a_genre_word_lifts_films_of_that_genre() -> None:
+    cartoon = Film("tt0000009", 2001, title="Fish Tale")
+    payload_facts, dense, sparse = cartoon.at(0.59, 6.9)
+    animated = payload_facts._replace(genres=genre_mask(["Animation"]))
+    cands = [B.at(0.60, 7.0), (animated, dense, sparse), *CROWD]
+    assert order("a story about a fish", cands)[0] == B.imdb_id
+    assert order("an animated story about a fish", cands)[0] == cartoon.imdb_id
+
+
+def test_the_sequel_lifts_a_later_entry() -> None:
+    first = Film("tt0000010", 1990, title="Home Alone")
+    second = Film("tt0000011", 1992, title="Home Alone 2: Lost in New York")
+    cands = [first.at(0.60, 7.0), second.at(0.57, 6.5), *CROWD]
+    assert order("kid left behind by his family at christmas", cands)[0] == first.imdb_id
+    assert order("the sequel where the kid left behind at christmas", cands)[0] == second.imdb_id
+
+
+def test_a_title_resolved_by_the_caller_counts_as_named() -> None:
+    ranked = Ranker().rank(parse_intent("jurasic prk"), Candidates.of(candidates()), 3, titled_ids={C.imdb_id})
+    assert ranked[0].imdb_id == C.imdb_id
+
+
+def test_weights_come_from_the_file_and_fall_back_when_it_is_not_one(tmp_path: Path) -> None:
+    good = tmp_path / "w.json"
+    good.write_text(json.dumps({"weights": {"dense": 1.0, "popularity": 0.5}}))
+    assert RankingWeights.load(good).as_dict()["popularity"] == 0.5
+    assert RankingWeights.load(good).as_dict()["title"] == 0.0
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    assert RankingWeights.load(bad) == RankingWeights.of(DEFAULT_WEIGHTS)
+    assert RankingWeights.load(tmp_path / "missing.json") == RankingWeights.of(DEFAULT_WEIGHTS)

@@ -1,0 +1,48 @@
+from core.genres import GENRES, genre_mask, query_genres
+from core.models import MatchQuality
+from core.query_intent import parse_intent, similar_title
+from core.query_trust import WEAK_COSINE, match_quality, unreadable_script
+
+
+def test_movies_like_x_finds_the_title_in_the_ways_people_ask() -> None:
+    assert similar_title("movies like Inception") == "Inception"
+    assert similar_title("something similar to the matirx?") == "the matirx"
+    assert similar_title("if I liked Forrest Gump, what should I watch") == "Forrest Gump"
+    assert similar_title("any films like Alien please") == "Alien"
+    assert similar_title("more like jaws") == "jaws"
+
+
+def test_a_description_is_not_a_like_query() -> None:
+    assert similar_title("a man who likes dogs and lives on a boat") is None
+    assert similar_title("teen boy wakes up in a lift with no memory") is None
+
+
+def test_sequel_words_and_genre_words_are_read() -> None:
+    assert parse_intent("the sequel where they go to the moon").sequel
+    assert parse_intent("the second one with the robot").sequel
+    assert not parse_intent("a man goes to the moon").sequel
+    assert parse_intent("animated movie about fish").genres == genre_mask(["Animation"])
+    assert query_genres("a scary documentary") == genre_mask(["Horror", "Documentary"])
+    assert query_genres("a man and his boat") == 0
+    assert genre_mask(GENRES) == (1 << len(GENRES)) - 1
+
+
+def test_a_query_in_a_script_the_model_cannot_read_is_unreadable() -> None:
+    assert unreadable_script("电影 火星 救援")
+    assert unreadable_script("movie 电影 火星 救援")
+    assert unreadable_script("фильм про марс")
+    assert not unreadable_script("Amélie à Paris, une fille timide")
+    assert not unreadable_script("1999")
+
+
+def test_a_weak_best_match_is_weak_unless_a_title_was_named() -> None:
+    assert match_quality(WEAK_COSINE - 0.01, titled=False) is MatchQuality.WEAK
+    assert match_quality(WEAK_COSINE - 0.01, titled=True) is MatchQuality.GOOD
+    assert match_quality(WEAK_COSINE + 0.01, titled=False) is MatchQuality.GOOD
+
+
+def test_colloquial_words_reach_the_retrievers_in_the_catalog_s_words_but_the_query_stays() -> None:
+    intent = parse_intent("a teenager who is expecting and looks for adoptive parents")
+    assert "pregnant" in intent.plot and "pregnant" in intent.lexical_text
+    assert intent.text == "a teenager who is expecting and looks for adoptive parents"
+    assert "pregnant" not in parse_intent("he is expecting to win the race").lexical_text
