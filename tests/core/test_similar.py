@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from qdrant_client import QdrantClient
 
-from core.bootstrap import build_search_service, open_query_encoder
+from core.bootstrap import open_query_encoder, open_search_service, search_service_for
 from core.errors import InvalidQuery
 from core.index.server import ServerMovieIndex
 from core.ingest import IngestReport, run_ingest
@@ -22,9 +23,10 @@ INTERSTELLAR = "tt0816692"
 
 
 @pytest.fixture
-def service(built: tuple[Path, IngestReport]) -> SearchService:
+def service(built: tuple[Path, IngestReport]) -> Iterator[SearchService]:
     root, _ = built
-    return build_search_service(settings_for(root / "index"))
+    with open_search_service(settings_for(root / "index")) as opened:
+        yield opened
 
 
 async def test_similar_resolves_a_typo_and_leaves_the_film_out(service: SearchService) -> None:
@@ -74,9 +76,8 @@ def test_both_backends_give_the_same_vector_and_titles(built: tuple[Path, Ingest
     client = QdrantClient(":memory:")
     settings = settings_for(tmp_path / "index")
     run_ingest(settings, progress=False, client=client)
-    server = SearchService(ServerMovieIndex(client, "movies"), open_query_encoder(settings))
-    edge = build_search_service(settings_for(root / "index"))
-    try:
+    server = search_service_for(ServerMovieIndex(client, "movies"), open_query_encoder(settings))
+    with open_search_service(settings_for(root / "index")) as edge:
         a, b = server.index.dense_vector(INTERSTELLAR), edge.index.dense_vector(INTERSTELLAR)
         assert a is not None and b is not None
         np.testing.assert_allclose(a, b, atol=1e-5)
@@ -86,6 +87,4 @@ def test_both_backends_give_the_same_vector_and_titles(built: tuple[Path, Ingest
         x = [h.movie.imdb_id for h in server.similar_sync("Intersteller").hits]
         y = [h.movie.imdb_id for h in edge.similar_sync("Intersteller").hits]
         assert x == y and INTERSTELLAR not in x
-    finally:
-        edge.index.close()
-        server.index.close()
+    server.close()
