@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.models import SearchResults
+from bot.reply_text import EXAMPLE_TITLE, UNREADABLE, WEAK_HINT, WEAK_NOTE, film_label, similar_heading
+from core.models import MatchQuality, SearchResults
 from core.query_text import EXAMPLE_QUERY
 
 PLOT_CHARS = 160
@@ -10,10 +11,11 @@ PLOT_CHARS = 160
 HELP_TEXT = (
     "Describe a movie and I'll find the five that fit best.\n"
     f"  /movie <description>   e.g. /movie {EXAMPLE_QUERY}\n"
+    f"  /similar <title>       films like that one, e.g. /similar {EXAMPLE_TITLE}\n"
     "  /help                  this message\n"
     "  /quit                  leave (console only)"
 )
-USAGE_HINT = f"I only understand /movie <description> and /help. Try: /movie {EXAMPLE_QUERY}"
+USAGE_HINT = f"I only understand /movie <description>, /similar <title> and /help. Try: /movie {EXAMPLE_QUERY}"
 
 
 def one_line(text: str, limit: int = PLOT_CHARS) -> str:
@@ -29,13 +31,25 @@ def one_line(text: str, limit: int = PLOT_CHARS) -> str:
 
 
 def render_results(results: SearchResults) -> str:
-    if not results.hits:
+    """A page of results; weak matches are marked as such, and an unreadable query gets the honest answer."""
+    if results.quality is MatchQuality.UNREADABLE:
+        return UNREADABLE
+    if results.similar_to is not None:
+        if not results.hits:
+            return f"No films like {film_label(results.similar_to)} found."
+        lines = [f"{similar_heading(results.similar_to)}:"]
+    elif not results.hits:
         return f"No movies found for “{results.query}”. Try describing the plot in other words."
-    lines = [f"Movies for “{results.query}”:"]
+    elif results.quality is MatchQuality.WEAK:
+        lines = [f"Movies for “{results.query}”. {WEAK_NOTE}"]
+    else:
+        lines = [f"Movies for “{results.query}”:"]
     for hit in results.hits:
         movie = hit.movie
         year = f" ({movie.year})" if movie.year else ""
         lines.append(f"{hit.rank}. {movie.title}{year}  score {hit.score:.2f}")
         lines.append(f"   {one_line(movie.overview)}")
         lines.append(f"   {movie.imdb_url}")
+    if results.quality is MatchQuality.WEAK:
+        lines.append(WEAK_HINT)
     return "\n".join(lines)
