@@ -15,6 +15,7 @@ UNREADABLE = (
 )
 WEAK_NOTE = "Nothing fits well: these are weak matches."
 WEAK_HINT = "Add details to sharpen the search: a character, a place, an event, roughly when it came out."
+SIMILAR_PREFIX = "Films like "
 STALE_BUTTON = "This list is too old to use. Please search again."
 
 
@@ -24,4 +25,4 @@ def film_label(movie: Movie) -> str:
 
 
 def similar_heading(movie: Movie) -> str:
-    return f"Films like {film_label(movie)}"
+    return SIMILAR_PREFIX + film_label(movie)
