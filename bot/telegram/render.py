@@ -163,7 +163,8 @@ def render_help(bot_username: str | None) -> str:
 
 
 def render_inline_articles(results: SearchResults) -> list[InlineQueryResultArticle]:
-    """Each hit as an inline article that posts a one-movie HTML message when chosen."""
+    """Each hit as an inline article that posts a one-movie HTML message when chosen; weak ones say so."""
+    weak = "weak match · " if results.quality is MatchQuality.WEAK else ""
     articles = []
     for hit in results.hits:
         movie = hit.movie
@@ -173,8 +174,8 @@ def render_inline_articles(results: SearchResults) -> list[InlineQueryResultArti
             InlineQueryResultArticle(
                 id=str(hit.rank),
                 title=f"{title} ({movie.year})" if movie.year else title,
-                description=_fit(f"{year}score {hit.score:.2f} · {movie.overview}", INLINE_DESCRIPTION_CHARS,
-                                 _plain),
+                description=_fit(f"{weak}{year}score {hit.score:.2f} · {movie.overview}",
+                                 INLINE_DESCRIPTION_CHARS, _plain),
                 input_message_content=InputTextMessageContent(
                     _hit_html(hit, TITLE_BUDGET, INLINE_PLOT_BUDGET, numbered=False),
                     parse_mode=ParseMode.HTML,

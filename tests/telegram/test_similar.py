@@ -9,7 +9,7 @@ import pytest
 from bot.reply_text import UNREADABLE, WEAK_HINT, WEAK_NOTE
 from bot.telegram.app import build_application, run_telegram
 from bot.telegram.buttons import MORE_LABEL, LikePress, QueryPage, SimilarPage, decode_press, encode_press
-from bot.telegram.handlers import EXPIRED_BUTTON
+from bot.telegram.handlers import EXPIRED_BUTTON, INLINE_UNREADABLE
 from bot.telegram.render import render_results
 from bot.telegram.similar import SIMILAR_USAGE
 from core.models import MatchQuality, MovieHit, SearchResults
@@ -166,6 +166,28 @@ async def test_a_replayed_press_is_harmless(bot: RunningBot) -> None:
     await bot.emulator.wait_for("editMessageText", after=mark, status=400)
     await bot.settled()
     assert not bot.emulator.successful("sendMessage", after=mark)  # no apology: nothing failed
+
+
+async def test_an_unreadable_query_gets_an_honest_reply_in_chat_and_inline(bot: RunningBot) -> None:
+    bot.search.quality = MatchQuality.UNREADABLE
+    reply = await search_in_private(bot, "/movie 电影 火星 救援")
+    assert reply.params["text"] == UNREADABLE and "reply_markup" not in reply.params
+    mark = bot.emulator.mark()
+    bot.emulator.inline_query("电影 火星 救援")
+    answer = await bot.emulator.wait_for("answerInlineQuery", after=mark)
+    assert answer.json("results") == []
+    assert answer.json("button")["text"] == INLINE_UNREADABLE
+
+
+async def test_weak_matches_are_marked_in_chat_and_inline(bot: RunningBot) -> None:
+    bot.search.quality = MatchQuality.WEAK
+    reply = await search_in_private(bot, "/movie a film about a thing")
+    assert WEAK_NOTE in reply.params["text"].split("\n")[0]
+    assert reply.params["text"].endswith(f"<i>{WEAK_HINT}</i>")
+    mark = bot.emulator.mark()
+    bot.emulator.inline_query("a film about a thing")
+    answer = await bot.emulator.wait_for("answerInlineQuery", after=mark)
+    assert all(a["description"].startswith("weak match · ") for a in answer.json("results"))
 
 
 # Rendering, without the network.
