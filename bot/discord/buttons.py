@@ -165,25 +165,26 @@ class LikeSelect(
 ):
     """"More like…": films like the chosen result, in a new message that the chooser can page."""
 
-    def __init__(self, results: SearchResults | None = None, size: int = 5) -> None:
+    def __init__(self, options: list[discord.SelectOption], size: int) -> None:
         select: discord.ui.Select[Any] = discord.ui.Select(
-            custom_id=f"mb:like:{size}", placeholder=LIKE_PLACEHOLDER, row=0,
-            options=[discord.SelectOption(label="-", value="-")],
+            custom_id=f"mb:like:{size}", placeholder=LIKE_PLACEHOLDER, options=options
         )
-        if results is not None:
-            select.options = [
-                discord.SelectOption(label=_option_label(f"{hit.rank}. {film_label(hit.movie)}"),
-                                     value=hit.movie.imdb_id)
-                for hit in results.hits if _IMDB_ID.fullmatch(hit.movie.imdb_id)
-            ]
         super().__init__(select, row=0)
         self.size = size
+
+    @classmethod
+    def for_results(cls, results: SearchResults, size: int) -> LikeSelect:
+        return cls([
+            discord.SelectOption(label=_option_label(f"{hit.rank}. {film_label(hit.movie)}"), value=hit.movie.imdb_id)
+            for hit in results.hits if _IMDB_ID.fullmatch(hit.movie.imdb_id)
+        ], size)
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> LikeSelect:
-        return cls(size=int(match["size"]))
+        options = list(item.options) if isinstance(item, discord.ui.Select) else []
+        return cls(options, int(match["size"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
@@ -215,7 +216,7 @@ def results_view(
         return None
     view = discord.ui.View(timeout=None)
     if any(_IMDB_ID.fullmatch(hit.movie.imdb_id) for hit in results.hits):
-        view.add_item(LikeSelect(results, page_size))
+        view.add_item(LikeSelect.for_results(results, page_size))
     if results.offset > 0 or results.has_more:
         ref = _page_ref(results, owner_id, page_size, saved, key)
         if ref is not None:

@@ -15,7 +15,7 @@ from tests.discord.conftest import RunningBot, StartBot
 from tests.discord.limits import embed_limit_violations
 from tests.discord.payloads import STRANGER, button_press, movie_command, select_choice, similar_command
 from tests.discord.test_paging import button_id
-from tests.fakes import SAMPLE_MOVIES
+from tests.fakes import SAMPLE_MOVIES, GatedSearch
 
 DEFERRED_WITH_THINKING = 5
 DEFERRED_UPDATE = 6
@@ -78,6 +78,20 @@ async def test_similar_names_the_film_leaves_it_out_and_offers_more(bot: Running
     assert menu(message)["placeholder"] == LIKE_PLACEHOLDER
     assert len(options) == 5 and all(o["value"].startswith("tt") for o in options)
     assert options[0]["label"].startswith("1. ")
+
+
+async def test_a_slow_similar_is_deferred_before_it_returns(start_bot: StartBot) -> None:
+    slow = GatedSearch(SAMPLE_MOVIES)
+    bot = await start_bot(movies=slow)
+    payload = similar_command("Alien")
+    await bot.fake.dispatch("INTERACTION_CREATE", payload)
+    [callback] = await bot.fake.wait_for_call("POST", f"/interactions/{payload['id']}/")
+    await slow.wait_started(1)
+    assert callback.body["type"] == DEFERRED_WITH_THINKING
+    assert not bot.fake.calls_to("POST", f"/webhooks/1000/{payload['token']}")  # the search is still running
+    slow.gate.set()
+    [post] = await bot.fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}")
+    assert post.body["embeds"][0]["title"] == "Films like Alien (1979)"
 
 
 async def test_an_unknown_title_gets_the_cores_message(bot: RunningBot) -> None:
