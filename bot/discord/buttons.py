@@ -194,7 +194,9 @@ class LikeSelect(
 
     async def _like(self, interaction: discord.Interaction) -> None:
         values = self.item.values
-        if len(values) != 1 or not _IMDB_ID.fullmatch(values[0]) or not 1 <= self.size <= MAX_PAGE_SIZE:
+        offered = {option.value for option in self.item.options}  # the message's own options
+        if len(values) != 1 or values[0] not in offered or not _IMDB_ID.fullmatch(values[0]) \
+                or not 1 <= self.size <= MAX_PAGE_SIZE:
             await tell_privately(interaction, STALE_BUTTON)
             return
         await interaction.response.defer(thinking=True)

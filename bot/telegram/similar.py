@@ -53,8 +53,9 @@ async def on_press(update: Update, context: Context) -> None:
         return
     message = query.message
     press = decode_press(query.data)
-    # An InaccessibleMessage (older than 48 h) cannot be edited or quoted, so it counts as expired too.
-    if press is None or not isinstance(message, Message):
+    # An InaccessibleMessage (older than 48 h) cannot be edited or quoted, so it counts as expired too. Data
+    # that is not on the pressed message's own keyboard was forged: a modified client can send any bytes.
+    if press is None or not isinstance(message, Message) or not _offered_by(message, query.data):
         await _answer(query, EXPIRED_BUTTON)
         return
     await _answer(query)
@@ -72,6 +73,12 @@ async def on_press(update: Update, context: Context) -> None:
     except BadRequest as error:
         if "not modified" not in error.message.lower():  # a double press renders the same page twice
             raise
+
+
+def _offered_by(message: Message, data: str | None) -> bool:
+    markup = message.reply_markup
+    rows = markup.inline_keyboard if markup is not None else ()
+    return any(button.callback_data == data for row in rows for button in row)
 
 
 async def _fetch(context: Context, press: Press) -> SearchResults:

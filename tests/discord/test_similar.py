@@ -190,7 +190,8 @@ async def test_a_press_on_a_button_the_message_does_not_have_is_refused(bot: Run
     assert await polite_refusal(bot, button_press(message, "mb:q:2001:3:3:something else")) == STALE_BUTTON
 
 
-@pytest.mark.parametrize("values", [["javascript:alert(1)"], ["tt3659388", "tt0816692"], [], ["tt1"]])
+@pytest.mark.parametrize("values", [["javascript:alert(1)"], ["tt3659388", "tt0816692"], [], ["tt1"],
+                                    ["tt0062622"]])  # a real film, but not one of this list's options
 async def test_forged_menu_choices_get_a_polite_answer(bot: RunningBot, values: list[str]) -> None:
     message = await ask(bot, movie_command("astronauts in orbit", results=3))
     payload = select_choice(message, menu(message)["custom_id"], values)
@@ -207,6 +208,7 @@ async def test_a_replayed_press_just_shows_the_same_page_again(bot: RunningBot) 
 
 async def test_a_film_no_longer_in_the_catalog_gets_the_cores_message(bot: RunningBot) -> None:
     message = await ask(bot, movie_command("astronauts in orbit", results=3))
+    menu(message)["options"][0]["value"] = "tt0000001"  # offered when the list was sent
     payload = select_choice(message, menu(message)["custom_id"], ["tt0000001"])
     await bot.fake.dispatch("INTERACTION_CREATE", payload)
     [note] = await bot.fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}")

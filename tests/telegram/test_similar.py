@@ -130,6 +130,7 @@ FORGED = [
     "l:", "l:tt12", "l:tt3659388x", "l:TT3659388", "l:tt3659388 ", "s:tt3659388:50", "s:tt3659388:-1",
     "s:tt3659388:05", "s:tt3659388", "q:50:mars", "q:5:", "q:5: mars", "q:٥:mars", "q:5:" + "m" * 61,
     "s:tt3659388:5:extra", "l:tt\u0661\u0662\u0663\u0664\u0665",
+    "q:0:well formed but not on this message", "l:tt7777777", "s:tt3659388:5",  # not among its buttons
 ]
 
 
@@ -150,6 +151,7 @@ async def test_a_well_formed_press_for_a_film_no_longer_in_the_catalog_is_answer
     bot: RunningBot,
 ) -> None:
     first = await search_in_private(bot)
+    first.result["reply_markup"]["inline_keyboard"][0][0]["callback_data"] = "l:tt0000001"  # as sent then
     _, reply = await press(bot, first, "l:tt0000001", "sendMessage")
     assert "could not find a film" in reply.params["text"]
     await bot.settled()
