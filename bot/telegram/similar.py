@@ -7,8 +7,6 @@ forged or too old gets the same polite "expired" answer as an unknown paging key
 
 from __future__ import annotations
 
-import logging
-
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -22,8 +20,6 @@ from bot.telegram.handlers import EXPIRED_BUTTON, _answer, typing_in
 from bot.telegram.render import PAGE_SIZE, render_results
 from core.errors import MovieBotError
 from core.models import SearchResults
-
-logger = logging.getLogger(__name__)
 
 SIMILAR_USAGE = f"Send /similar with the title of a film you liked, for example: /similar {EXAMPLE_TITLE}"
 
