@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import sys
@@ -101,13 +100,10 @@ def _search(settings: Settings, query: str, k: int, as_json: bool) -> int:
 def _chat(settings: Settings) -> int:
     from bot.console import run_console
     from core.bootstrap import open_search_service
-    from core.search_port import MovieSearch
 
-    # `similar` is async only; one event loop for the whole chat, as the service's batcher wants.
-    with open_search_service(settings) as service, asyncio.Runner() as loop:
-        port: MovieSearch = service
+    with open_search_service(settings) as service:
         run_console(lambda q: service.search_sync(q), _stdin_lines(), _write_line,
-                    similar=lambda title: loop.run(port.similar(title)))
+                    similar=lambda title: service.similar_sync(title))
     return 0
 
 
