@@ -86,7 +86,7 @@ def services_of(interaction: discord.Interaction) -> ChatServices:
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
-    """A decoded, range-checked page press."""
+    """A page press as its `custom_id` spells it; `valid` says whether the bot could have sent it."""
 
     kind: str
     owner_id: int

@@ -9,7 +9,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.discord.buttons import send_results
+from bot.discord.buttons import MAX_PAGE_SIZE, send_results
 from bot.discord.failures import tell_privately
 from bot.reply_text import EXAMPLE_TITLE
 from core.errors import InvalidQuery
@@ -19,7 +19,6 @@ from core.search_port import MovieSearch
 log = logging.getLogger(__name__)
 
 DEFAULT_RESULTS = 5
-MAX_PAGE_SIZE = 10
 
 
 def build_movie_command(search: MovieSearch) -> app_commands.Command[Any, ..., None]:
