@@ -90,10 +90,10 @@ def encode_press(press: Press) -> str | None:
 def _page_data(results: SearchResults, offset: int, page_key: str | None) -> str | None:
     if results.similar_to is not None:
         return encode_press(SimilarPage(results.similar_to.imdb_id, offset))
-    data = encode_press(QueryPage(results.query, offset))
-    if data is None and page_key is not None:
-        data = encode_page(page_key, offset)
-    return data
+    # Decided for the longest offset, so every page of one query pages the same way.
+    if encode_press(QueryPage(results.query, MAX_RESULTS - 1)) is not None:
+        return encode_press(QueryPage(results.query, offset))
+    return encode_page(page_key, offset) if page_key is not None else None
 
 
 def build_keyboard(

@@ -8,7 +8,7 @@ import pytest
 
 from bot.reply_text import UNREADABLE, WEAK_HINT, WEAK_NOTE
 from bot.telegram.app import build_application, run_telegram
-from bot.telegram.buttons import MORE_LABEL, LikePress, QueryPage, SimilarPage, decode_press, encode_press
+from bot.telegram.buttons import BACK_LABEL, MORE_LABEL, LikePress, QueryPage, SimilarPage, decode_press, encode_press
 from bot.telegram.handlers import EXPIRED_BUTTON, INLINE_UNREADABLE
 from bot.telegram.render import render_results
 from bot.telegram.similar import SIMILAR_USAGE
@@ -20,7 +20,8 @@ from tests.telegram.emulator import ApiCall
 from tests.telegram.telegram_html import telegram_html_problems
 from tests.telegram.test_e2e import GROUP_ID, buttons, in_chat, search_in_private
 
-MARTIAN, INTERSTELLAR = SAMPLE_MOVIES[0], SAMPLE_MOVIES[1]
+MARTIAN = SAMPLE_MOVIES[0]
+PAGE_LABELS = (BACK_LABEL, MORE_LABEL)
 
 
 async def similar_in_private(bot: RunningBot, title: str = "the martain") -> ApiCall:
@@ -215,11 +216,16 @@ def test_weak_matches_are_marked_and_come_with_a_hint() -> None:
     assert markup is not None
 
 
-def test_every_button_fits_and_decodes_back() -> None:
-    _, markup = render_results(SearchResults("é" * 30, results().hits, 1.0, has_more=True), "AbCd_-12")
+@pytest.mark.parametrize(("query", "by_query"), [("é" * 29, True), ("é" * 30, False)])
+def test_a_query_pages_by_itself_only_if_it_fits_at_every_offset(query: str, by_query: bool) -> None:
+    page = SearchResults(query, results().hits, 1.0, offset=5, has_more=True)
+    _, markup = render_results(page, "AbCd_-12")
     assert markup is not None
-    for row in markup.inline_keyboard:
-        for button in row:
-            assert isinstance(button.callback_data, str) and len(button.callback_data.encode()) <= 64
-    assert encode_press(QueryPage("é" * 30, 5)) == "q:5:" + "é" * 30
-    assert encode_press(QueryPage("é" * 31, 5)) is None  # 66 bytes: the saved key takes over
+    paging = {b.text: b.callback_data for row in markup.inline_keyboard for b in row if b.text in PAGE_LABELS}
+    assert all(isinstance(data, str) and len(data.encode()) <= 64 for data in paging.values())
+    if by_query:
+        assert paging == {BACK_LABEL: f"q:0:{query}", MORE_LABEL: f"q:8:{query}"}
+    else:
+        assert paging == {BACK_LABEL: "more:AbCd_-12:0", MORE_LABEL: "more:AbCd_-12:8"}
+    assert encode_press(QueryPage("é" * 30, 5)) == "q:5:" + "é" * 30  # fits, alone
+    assert encode_press(QueryPage("é" * 31, 5)) is None
