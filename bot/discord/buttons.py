@@ -30,7 +30,7 @@ from core.models import MatchQuality, SearchResults
 from core.query_text import MAX_RESULTS
 from core.search_port import MovieSearch
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 CUSTOM_ID_LIMIT = 100
 OPTION_LABEL_LIMIT = 100
@@ -131,7 +131,7 @@ class PageButton(
         try:
             await tell_privately(interaction, NOT_YOURS)
         except discord.HTTPException as exc:
-            log.info("Could not tell a stranger the buttons are not theirs: HTTP %s", exc.status)
+            logger.info("Could not tell a stranger the buttons are not theirs: HTTP %s", exc.status)
         return False
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -279,8 +279,8 @@ async def answer_unknown_press(interaction: discord.Interaction) -> None:
     """A press no item will take (an old build's button, forged data): a polite note instead of a failure."""
     if interaction.type is not discord.InteractionType.component or dispatched_by_items(interaction):
         return
-    log.info("Unknown or stale component press by user %s", interaction.user.id)
+    logger.info("Unknown or stale component press by user %s", interaction.user.id)
     try:
         await tell_privately(interaction, STALE_BUTTON)
     except discord.HTTPException as exc:
-        log.info("Could not answer a stale press: HTTP %s", exc.status)
+        logger.info("Could not answer a stale press: HTTP %s", exc.status)

@@ -107,12 +107,12 @@ def _header(results: SearchResults, shown: int) -> str:
     if not shown:
         return f"No {'more ' if results.offset else ''}movies found for <i>{query}</i>. Try other words."
     if results.quality is MatchQuality.WEAK:
-        return f"{span} for <i>{query}</i>. {_escape(WEAK_NOTE)}"
+        return f"{span} for <i>{query}</i>. {html.escape(WEAK_NOTE, quote=False)}"
     return f"{span} for <i>{query}</i>:"
 
 
 def _footer(results: SearchResults, shown: int) -> list[str]:
-    return [f"<i>{_escape(WEAK_HINT)}</i>"] if shown and results.quality is MatchQuality.WEAK else []
+    return [f"<i>{html.escape(WEAK_HINT, quote=False)}</i>"] if shown and results.quality is MatchQuality.WEAK else []
 
 
 def render_results(
@@ -126,7 +126,7 @@ def render_results(
     honest answer alone: its hits would be noise.
     """
     if results.quality is MatchQuality.UNREADABLE:
-        return _escape(UNREADABLE), None
+        return html.escape(UNREADABLE, quote=False), None
     title_budget, plot_budget = TITLE_BUDGET, PLOT_BUDGET
     shown = len(results.hits)
     while True:
@@ -157,7 +157,7 @@ def render_help(bot_username: str | None) -> str:
         "In a private chat you can just type the description. "
         "Press <i>More results</i> to see further matches, or <i>Like #n</i> for films like result n.\n\n"
         "Send /similar with a title to find films like it, for example:\n"
-        f"<code>/similar {_escape(EXAMPLE_TITLE)}</code>"
+        f"<code>/similar {html.escape(EXAMPLE_TITLE, quote=False)}</code>"
         f"{inline}"
     )
 
