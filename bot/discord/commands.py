@@ -16,7 +16,7 @@ from core.errors import InvalidQuery
 from core.query_text import clean_query
 from core.search_port import MovieSearch
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 DEFAULT_RESULTS = 5
 
@@ -43,7 +43,7 @@ def build_movie_command(search: MovieSearch) -> app_commands.Command[Any, ..., N
         # Acknowledge before any slow work: Discord drops interactions not answered within 3 seconds.
         await interaction.response.defer(thinking=True)
         found = await search.search(query, limit=results)
-        log.info("/movie by user %s: %d hit(s) in %.0f ms", interaction.user.id, len(found.hits),
+        logger.info("/movie by user %s: %d hit(s) in %.0f ms", interaction.user.id, len(found.hits),
                  found.took_ms)
         await send_results(interaction, found, results)
 
@@ -64,7 +64,7 @@ def build_similar_command(search: MovieSearch) -> app_commands.Command[Any, ...,
             return
         await interaction.response.defer(thinking=True)  # within Discord's 3 seconds, before any slow work
         found = await search.similar(name, limit=DEFAULT_RESULTS)
-        log.info("/similar by user %s: %d hit(s) in %.0f ms", interaction.user.id, len(found.hits),
+        logger.info("/similar by user %s: %d hit(s) in %.0f ms", interaction.user.id, len(found.hits),
                  found.took_ms)
         await send_results(interaction, found, DEFAULT_RESULTS)
 
