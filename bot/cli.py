@@ -102,7 +102,8 @@ def _chat(settings: Settings) -> int:
     from core.bootstrap import open_search_service
 
     with open_search_service(settings) as service:
-        run_console(lambda q: service.search_sync(q), _stdin_lines(), _write_line)
+        run_console(lambda q: service.search_sync(q), _stdin_lines(), _write_line,
+                    similar=lambda title: service.similar_sync(title))
     return 0
 
 

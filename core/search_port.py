@@ -16,8 +16,10 @@ class MovieSearch(Protocol):
     async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults: ...
 
     async def similar(self, title: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
-        """Films like the one `title` names (resolved even when misspelled), that film itself left out. Raises
-        `InvalidQuery` when no film in the catalog matches `title` well enough."""
+        """Films like the one `title` names (resolved even when misspelled), that film itself left out.
+
+        An exact IMDb id (`similar("tt3659388")`) names that film directly: the chat buttons use it.
+        Raises `InvalidQuery` when no film in the catalog matches `title` well enough."""
         ...
 
     async def aclose(self) -> None: ...

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from core.domain import MovieFacts
+from core.models import is_imdb_id
 from core.text_fold import fold_words
 
 # A title counts as named when its similarity to the text (0-100) reaches this (one typo in a six-letter title
@@ -47,8 +48,13 @@ class TitleIndex:
         self._facts = [f for _, f in keyed]
         self._keys = [k for k, _ in keyed]
         self._lengths = [len(k) for k in self._keys]
+        self._by_id = {f.imdb_id: f for f in self._facts}
 
     def resolve(self, text: str, *, min_score: float = MIN_SCORE) -> TitleMatch | None:
+        """The film `text` names: an exact IMDb id (what the chat buttons send) or a title, possibly misspelled."""
+        if is_imdb_id(text.strip()):
+            facts = self._by_id.get(text.strip())
+            return None if facts is None else TitleMatch(facts, 100.0)
         year_match = _YEAR.search(text)
         year = int(year_match.group(1)) if year_match else None
         words = fold_words(text if year_match is None else _YEAR.sub(" ", text))

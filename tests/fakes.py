@@ -4,22 +4,24 @@ for testing the search service and ranking without a real index."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
+from rapidfuzz import fuzz, process
 
 from core.documents import RECIPE_VERSION, dense_text, sparse_text
 from core.domain import Candidates, MovieFacts, in_order, movie_facts
 from core.embedding.port import TextEncoder
-from core.errors import IndexUnavailable, MovieBotError
+from core.errors import IndexUnavailable, InvalidQuery, MovieBotError
 from core.index.manifest import IndexManifest
 from core.index.port import WELL_KNOWN_VOTES, RetrievalRequest
-from core.models import Movie, MovieHit, SearchResults
+from core.models import MatchQuality, Movie, MovieHit, SearchResults
 from core.query_text import MAX_RESULTS, clean_query
 from core.sparse import SPARSE_RECIPE, SparseEncoder
 from tests.embedding.fake_encoder import BagOfWordsEncoder
@@ -55,7 +57,9 @@ SAMPLE_MOVIES: tuple[Movie, ...] = (
 class FakeMovieSearch:
     """Ranks by shared words with title and overview: deterministic, instant, and honest about paging.
 
-    `fail_with` makes the next searches raise, to drive adapters' error paths; `delay` simulates a slow model.
+    `fail_with` makes the next searches raise, to drive adapters' error paths; `delay` simulates a slow model;
+    `quality` is what every page reports, so adapters' honest answers can be driven without a model.
+    `similar` resolves a title by IMDb id, exact title or fuzzy match, and ranks the others by shared words.
     """
 
     def __init__(self, movies: tuple[Movie, ...] = SAMPLE_MOVIES, *, delay: float = 0.0) -> None:
@@ -63,6 +67,8 @@ class FakeMovieSearch:
         self.delay = delay
         self.fail_with: BaseException | None = None
         self.calls: list[tuple[str, int, int]] = []
+        self.similar_calls: list[tuple[str, int, int]] = []
+        self.quality = MatchQuality.GOOD
         self.closed = False
 
     async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
@@ -80,18 +86,57 @@ class FakeMovieSearch:
             return sum(1 for w in words if w and w in body)
 
         ranked = sorted(self.movies, key=lambda m: (-overlap(m), m.title))
+        return self._page(text, ranked, overlap, len(words), limit, offset, started)
+
+    async def similar(self, title: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
+        self.similar_calls.append((title, limit, offset))
+        started = time.perf_counter()
+        text = clean_query(title)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail_with is not None:
+            raise self.fail_with
+        source = self._resolve(text)
+        words = _words(f"{source.title} {source.overview}")
+
+        def overlap(m: Movie) -> int:
+            return len(words & _words(f"{m.title} {m.overview}"))
+
+        others = [m for m in self.movies if m.imdb_id != source.imdb_id]
+        ranked = sorted(others, key=lambda m: (-overlap(m), m.title))
+        page = self._page(source.title, ranked, overlap, len(words), limit, offset, started)
+        return dataclasses.replace(page, similar_to=source)
+
+    def _resolve(self, text: str) -> Movie:
+        for movie in self.movies:
+            if text == movie.imdb_id or text.casefold() == movie.title.casefold():
+                return movie
+        titles = {i: m.title.casefold() for i, m in enumerate(self.movies)}
+        match = process.extractOne(text.casefold(), titles, scorer=fuzz.WRatio, score_cutoff=80)
+        if match is None:
+            raise InvalidQuery(f"I could not find a film called “{text}”. Check the title, or describe it "
+                               "with /movie.")
+        return self.movies[match[2]]
+
+    def _page(self, query: str, ranked: list[Movie], overlap: Callable[[Movie], int], best: int, limit: int,
+              offset: int, started: float) -> SearchResults:
         limit = max(1, min(limit, MAX_RESULTS))
         window = ranked[offset: offset + limit] if offset < MAX_RESULTS else []
-        best = max(1, len(words))
+        best = max(1, best)
         hits = tuple(
             MovieHit(rank=offset + i + 1, movie=m, score=round(min(1.0, overlap(m) / best), 4))
             for i, m in enumerate(window)
         )
         has_more = offset + limit < min(len(ranked), MAX_RESULTS)
-        return SearchResults(text, hits, (time.perf_counter() - started) * 1000, offset, has_more)
+        took = (time.perf_counter() - started) * 1000
+        return SearchResults(query, hits, took, offset, has_more, quality=self.quality)
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+def _words(text: str) -> set[str]:
+    return {w.strip(".,!?:;").lower() for w in text.split() if len(w) > 3}
 
 
 GUARD_SECONDS = 10.0  # a guard against hanging tests, not a speed requirement
@@ -115,6 +160,12 @@ class GatedSearch(FakeMovieSearch):
         self._progress.set()
         await self.gate.wait()
         return await super().search(query, limit=limit, offset=offset)
+
+    async def similar(self, title: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
+        self.started += 1
+        self._progress.set()
+        await self.gate.wait()
+        return await super().similar(title, limit=limit, offset=offset)
 
     async def wait_started(self, count: int) -> None:
         async with asyncio.timeout(GUARD_SECONDS):

@@ -1,7 +1,9 @@
 """The discord.py client for movie-bot, its construction from settings, and a stoppable runner.
 
 Modelled on discord.py's examples/advanced_startup.py: services come in from outside and are set up in
-`setup_hook`, which runs once per login, so slash commands are synced once and never on reconnects.
+`setup_hook`, which runs once per login, so slash commands are synced once and never on reconnects. The
+result components are persistent (`bot.discord.buttons`): registered there too, they work on messages sent
+before a restart.
 """
 
 from __future__ import annotations
@@ -14,36 +16,29 @@ import discord
 from discord import app_commands
 
 from bot.discord.api_base import apply_api_base
-from bot.discord.commands import build_movie_command
+from bot.discord.buttons import ChatServices, LikeSelect, PageButton, answer_unknown_press
+from bot.discord.commands import build_movie_command, build_similar_command
 from bot.discord.failures import report_failure
 from core.search_port import MovieSearch
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# Interaction tokens live 15 minutes; the buttons must expire (and be disabled) well before that.
-PAGER_TIMEOUT_SECONDS = 600.0
-
 
 class MovieBotClient(discord.Client):
-    """A gateway client with one `/movie` command; needs no privileged intents."""
+    """A gateway client with `/movie` and `/similar`; needs no privileged intents."""
 
-    def __init__(
-        self,
-        search: MovieSearch,
-        guild_id: int | None,
-        *,
-        pager_timeout: float = PAGER_TIMEOUT_SECONDS,
-    ) -> None:
+    def __init__(self, search: MovieSearch, guild_id: int | None) -> None:
         super().__init__(intents=discord.Intents.none())
         self.tree = app_commands.CommandTree(self)
         self.tree.error(report_failure)
-        self._search = search
+        self.services = ChatServices(search)
         self._guild_id = guild_id
-        self._pager_timeout = pager_timeout
 
     async def setup_hook(self) -> None:
-        self.tree.add_command(build_movie_command(self._search, pager_timeout=self._pager_timeout))
+        self.add_dynamic_items(PageButton, LikeSelect)
+        self.tree.add_command(build_movie_command(self.services.search))
+        self.tree.add_command(build_similar_command(self.services.search))
         if self._guild_id is not None:
             guild = discord.Object(id=self._guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -55,6 +50,9 @@ class MovieBotClient(discord.Client):
 
     async def on_ready(self) -> None:
         logger.info("Discord bot connected as %s", self.user)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await answer_unknown_press(interaction)
 
 
 def build_client(settings: Settings, search: MovieSearch) -> MovieBotClient:

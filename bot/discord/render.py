@@ -9,8 +9,9 @@ from __future__ import annotations
 import discord
 
 from bot import text_fit
+from bot.reply_text import SIMILAR_PREFIX, UNREADABLE, WEAK_HINT, WEAK_NOTE
 from bot.text_fit import units
-from core.models import MovieHit, SearchResults
+from core.models import MatchQuality, MovieHit, SearchResults
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -49,14 +50,19 @@ def render_entry(hit: MovieHit, budget: int) -> str:
 
 
 def _description(results: SearchResults) -> str:
+    if results.quality is MatchQuality.UNREADABLE:
+        return fit(UNREADABLE, DESCRIPTION_LIMIT)
     if not results.hits:
+        if results.similar_to is not None:
+            return f"No {'more ' if results.offset else ''}films like this one found."
         if results.offset:
             return "No more movies for this description."
         return "No movies matched that description. Try a few other words about the plot."
+    note = f"*{fit(WEAK_NOTE, 200)}*{ENTRY_SEPARATOR}" if results.quality is MatchQuality.WEAK else ""
     count = len(results.hits)
-    budget = (DESCRIPTION_LIMIT - units(ENTRY_SEPARATOR) * (count - 1)) // count
+    budget = (DESCRIPTION_LIMIT - units(note) - units(ENTRY_SEPARATOR) * (count - 1)) // count
     entries: list[str] = []
-    used = 0
+    used = units(note)
     for hit in results.hits:
         entry = render_entry(hit, budget)
         cost = units(entry) + (units(ENTRY_SEPARATOR) if entries else 0)
@@ -64,25 +70,32 @@ def _description(results: SearchResults) -> str:
             break
         entries.append(entry)
         used += cost
-    return ENTRY_SEPARATOR.join(entries)
+    return note + ENTRY_SEPARATOR.join(entries)
 
 
-def _title(query: str) -> str:
+def _title(results: SearchResults) -> str:
+    if results.similar_to is not None:  # the film's title is escaped, the rest is ours
+        movie = results.similar_to
+        year = f" ({movie.year})" if movie.year is not None and 1 <= movie.year <= 9999 else ""
+        return SIMILAR_PREFIX + fit(movie.title, TITLE_LIMIT - units(SIMILAR_PREFIX) - len(year)) + year
     prefix, suffix = "Movies like “", "”"
-    return prefix + fit(query, TITLE_LIMIT - units(prefix) - units(suffix)) + suffix
+    return prefix + fit(results.query, TITLE_LIMIT - units(prefix) - units(suffix)) + suffix
 
 
 def _footer(results: SearchResults) -> str:
+    if results.quality is MatchQuality.UNREADABLE:
+        return "The search model reads English only"
     if not results.hits:
         return "Semantic search · scores run from 0 to 1"
     first = results.offset + 1
     last = results.offset + len(results.hits)
     more = " · more with Next" if results.has_more else ""
-    return f"Results {first}–{last}{more} · scores run from 0 to 1"
+    hint = f"{WEAK_HINT} · " if results.quality is MatchQuality.WEAK else ""
+    return f"{hint}Results {first}–{last}{more} · scores run from 0 to 1"
 
 
 def render_results(results: SearchResults) -> discord.Embed:
     """One page of results; title, description and footer each fit, so the total stays under 6,000."""
-    embed = discord.Embed(title=_title(results.query), description=_description(results), colour=EMBED_COLOUR)
+    embed = discord.Embed(title=_title(results), description=_description(results), colour=EMBED_COLOUR)
     embed.set_footer(text=_footer(results))
     return embed

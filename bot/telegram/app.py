@@ -14,6 +14,7 @@ from telegram.request import HTTPXRequest
 from bot.telegram.context import CONTEXT_TYPES, TelegramApp
 from bot.telegram.flood import RetryOnFlood
 from bot.telegram.handlers import build_handlers, on_error
+from bot.telegram.similar import build_similar_handlers
 from core.errors import ConfigError
 from core.search_port import MovieSearch
 from core.settings import Settings
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 COMMANDS = (
     BotCommand("movie", "Find a movie by describing its plot"),
+    BotCommand("similar", "Find films like one you name"),
     BotCommand("help", "How to search, with an example"),
 )
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY)
@@ -67,7 +69,7 @@ def build_application(settings: Settings, search: MovieSearch) -> TelegramApp:
         builder = builder.base_url(api_url).base_file_url(file_url)
     application = builder.build()
     application.bot_data.search = search
-    application.add_handlers(build_handlers())
+    application.add_handlers([*build_similar_handlers(), *build_handlers()])
     application.add_error_handler(on_error)
     return application
 

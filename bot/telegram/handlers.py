@@ -20,6 +20,7 @@ from bot.telegram.context import Context
 from bot.telegram.paging import decode_page
 from bot.telegram.render import PAGE_SIZE, render_help, render_inline_articles, render_results
 from core.errors import MovieBotError
+from core.models import MatchQuality
 from core.query_text import MAX_RESULTS
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ INLINE_CACHE_SECONDS = 300
 TYPING_REFRESH_SECONDS = 4.5  # Telegram shows "typing" for about 5 s per chat action
 EXPIRED_BUTTON = "This list has expired. Send /movie with your description again."
 SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
+INLINE_UNREADABLE = "I read English only: describe the plot in English"
 
 _NEW_MESSAGES = f.UpdateType.MESSAGE  # edits of old messages are not new searches
 
@@ -153,6 +155,10 @@ async def on_inline(update: Update, context: Context) -> None:
     except MovieBotError as error:
         logger.info("Inline query not answered: %s", error.user_message)
         await inline.answer([], button=help_button, cache_time=0)
+        return
+    if results.quality is MatchQuality.UNREADABLE:  # its hits would be noise: say why, where people look
+        english = InlineQueryResultsButton(text=INLINE_UNREADABLE, start_parameter="help")
+        await inline.answer([], button=english, cache_time=INLINE_CACHE_SECONDS)
         return
     # None, not "": with Defaults set, PTB 22.8 turns an empty-string argument into [] (the poll-option rule).
     next_offset = str(offset + len(results.hits)) if results.has_more else None

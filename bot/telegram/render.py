@@ -9,16 +9,18 @@ from __future__ import annotations
 import html
 
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
 )
 from telegram.constants import ParseMode
 
-from bot.telegram.paging import encode_page
+from bot.reply_text import EXAMPLE_TITLE, UNREADABLE, WEAK_HINT, WEAK_NOTE, film_label
+from bot.telegram.buttons import BACK_LABEL as BACK_LABEL
+from bot.telegram.buttons import MORE_LABEL as MORE_LABEL
+from bot.telegram.buttons import build_keyboard
 from bot.text_fit import fit, units
-from core.models import MovieHit, SearchResults
+from core.models import MatchQuality, MovieHit, SearchResults
 from core.query_text import EXAMPLE_QUERY
 
 MESSAGE_LIMIT = 4096
@@ -29,8 +31,6 @@ QUERY_BUDGET = 200
 INLINE_PLOT_BUDGET = 800
 INLINE_TITLE_CHARS = 100
 INLINE_DESCRIPTION_CHARS = 160
-MORE_LABEL = "More results ▶"
-BACK_LABEL = "◀ Back"
 
 
 def _escape(ch: str, first: bool) -> str:
@@ -57,42 +57,44 @@ def _hit_html(hit: MovieHit, title_budget: int, plot_budget: int, *, numbered: b
 
 
 def _header(results: SearchResults, shown: int) -> str:
+    first = results.offset + 1
+    span = f"Results {first}–{first + shown - 1}" if results.offset else "Results"
+    if results.similar_to is not None:
+        like = f"<b>{_fit(film_label(results.similar_to), QUERY_BUDGET)}</b>"
+        if not shown:
+            return f"No {'more ' if results.offset else ''}films like {like} found."
+        return f"{span}, films like {like}:" if results.offset else f"Films like {like}:"
     query = _fit(results.query, QUERY_BUDGET)
     if not shown:
         return f"No {'more ' if results.offset else ''}movies found for <i>{query}</i>. Try other words."
-    first = results.offset + 1
-    span = f"Results {first}–{first + shown - 1}" if results.offset else "Results"
+    if results.quality is MatchQuality.WEAK:
+        return f"{span} for <i>{query}</i>. {html.escape(WEAK_NOTE, quote=False)}"
     return f"{span} for <i>{query}</i>:"
 
 
-def _keyboard(results: SearchResults, page_key: str | None, shown: int) -> InlineKeyboardMarkup | None:
-    if page_key is None:
-        return None
-    buttons = []
-    if results.offset > 0:
-        back = max(0, results.offset - PAGE_SIZE)
-        buttons.append(InlineKeyboardButton(BACK_LABEL, callback_data=encode_page(page_key, back)))
-    next_offset = results.offset + shown
-    if shown and (results.has_more or shown < len(results.hits)):
-        buttons.append(InlineKeyboardButton(MORE_LABEL, callback_data=encode_page(page_key, next_offset)))
-    return InlineKeyboardMarkup([buttons]) if buttons else None
+def _footer(results: SearchResults, shown: int) -> list[str]:
+    return [f"<i>{html.escape(WEAK_HINT, quote=False)}</i>"] if shown and results.quality is MatchQuality.WEAK else []
 
 
 def render_results(
     results: SearchResults, page_key: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """One page as HTML, plus paging buttons when `page_key` names the saved query.
+    """One page as HTML, with a "Like #n" button per result and paging buttons (see `bot.telegram.buttons`).
 
-    Budgets normally fit five hits with room to spare; for longer pages they shrink, and as a last resort
-    trailing hits move to the next page, so the limit holds for any input.
+    `page_key` names the saved query, for queries too long to travel in the buttons themselves. Budgets
+    normally fit five hits with room to spare; for longer pages they shrink, and as a last resort trailing
+    hits move to the next page, so the limit holds for any input. A query the model cannot read gets the
+    honest answer alone: its hits would be noise.
     """
+    if results.quality is MatchQuality.UNREADABLE:
+        return html.escape(UNREADABLE, quote=False), None
     title_budget, plot_budget = TITLE_BUDGET, PLOT_BUDGET
     shown = len(results.hits)
     while True:
         body = [_hit_html(hit, title_budget, plot_budget) for hit in results.hits[:shown]]
-        text = "\n\n".join([_header(results, shown), *body])
+        text = "\n\n".join([_header(results, shown), *body, *_footer(results, shown)])
         if units(text) <= MESSAGE_LIMIT:
-            return text, _keyboard(results, page_key, shown)
+            return text, build_keyboard(results, shown, PAGE_SIZE, page_key)
         if plot_budget:
             plot_budget //= 2
         elif title_budget > 20:
@@ -114,13 +116,16 @@ def render_help(bot_username: str | None) -> str:
         "Send /movie followed by what you remember of the plot, for example:\n"
         f"<code>/movie {example}</code>\n\n"
         "In a private chat you can just type the description. "
-        "Press <i>More results</i> to see further matches."
+        "Press <i>More results</i> to see further matches, or <i>Like #n</i> for films like result n.\n\n"
+        "Send /similar with a title to find films like it, for example:\n"
+        f"<code>/similar {html.escape(EXAMPLE_TITLE, quote=False)}</code>"
         f"{inline}"
     )
 
 
 def render_inline_articles(results: SearchResults) -> list[InlineQueryResultArticle]:
-    """Each hit as an inline article that posts a one-movie HTML message when chosen."""
+    """Each hit as an inline article that posts a one-movie HTML message when chosen; weak ones say so."""
+    weak = "weak match · " if results.quality is MatchQuality.WEAK else ""
     articles = []
     for hit in results.hits:
         movie = hit.movie
@@ -130,7 +135,7 @@ def render_inline_articles(results: SearchResults) -> list[InlineQueryResultArti
             InlineQueryResultArticle(
                 id=str(hit.rank),
                 title=f"{title} ({movie.year})" if movie.year else title,
-                description=fit(f"{year}score {hit.score:.2f} · {movie.overview}", INLINE_DESCRIPTION_CHARS),
+                description=fit(f"{weak}{year}score {hit.score:.2f} · {movie.overview}", INLINE_DESCRIPTION_CHARS),
                 input_message_content=InputTextMessageContent(
                     _hit_html(hit, TITLE_BUDGET, INLINE_PLOT_BUDGET, numbered=False),
                     parse_mode=ParseMode.HTML,

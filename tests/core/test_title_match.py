@@ -42,3 +42,12 @@ def test_text_that_names_no_title_resolves_to_nothing() -> None:
     assert resolved("asdkjh qwe") is None
     assert resolved("a heist in space") is None
     assert resolved("!!!") is None
+
+
+def test_an_exact_imdb_id_names_its_film_and_an_unknown_one_nothing() -> None:
+    facts = [movie_facts({"imdb_id": "tt0816692", "title": "Interstellar", "year": 2014, "vote_count": 6498}),
+             movie_facts({"imdb_id": "tt3659388", "title": "The Martian", "year": 2015, "vote_count": 4572})]
+    index = TitleIndex(facts)
+    match = index.resolve("tt3659388")
+    assert match is not None and match.facts.title_words == ["the", "martian"]
+    assert index.resolve("tt9999999") is None

@@ -61,23 +61,14 @@ def search() -> FakeMovieSearch:
 
 @pytest.fixture
 async def start_bot(fake: FakeDiscord, search: FakeMovieSearch) -> AsyncIterator[StartBot]:
-    """Start the bot (optionally with a guild or a short pager timeout) and wait until it has identified."""
+    """Start the bot (optionally with a guild or another search) and wait until it has identified."""
     started: list[RunningBot] = []
 
-    async def start(
-        *,
-        guild_id: int | None = None,
-        pager_timeout: float | None = None,
-        movies: FakeMovieSearch | None = None,
-    ) -> RunningBot:
+    async def start(*, guild_id: int | None = None, movies: FakeMovieSearch | None = None) -> RunningBot:
         backend = movies or search
-
+        fake.identified.clear()  # a second start in one test is a restart: wait for its own IDENTIFY
         settings = Settings(DISCORD_API_BASE=fake.base_url, DISCORD_GUILD_ID=guild_id)
-        if pager_timeout is None:
-            client = build_client(settings, backend)
-        else:
-            apply_api_base(settings.discord_api_base)
-            client = MovieBotClient(backend, guild_id, pager_timeout=pager_timeout)
+        client = build_client(settings, backend)
         stop = asyncio.Event()
         task = asyncio.create_task(run_discord(client, TOKEN, stop))
         bot = RunningBot(fake, backend, client, stop, task)

@@ -56,6 +56,26 @@ def movie_command(
     return payload
 
 
+def similar_command(title: str, *, user: dict[str, Any] = ASKER, in_dm: bool = False) -> dict[str, Any]:
+    """An INTERACTION_CREATE for `/similar title:…`."""
+    payload = _base(2, user, in_dm)
+    payload["data"] = {"id": COMMAND_ID, "name": "similar", "type": 1,
+                       "options": [{"name": "title", "type": 3, "value": title}]}
+    if not in_dm:
+        payload["data"]["guild_id"] = GUILD_ID
+    return payload
+
+
+def select_choice(
+    message: dict[str, Any], custom_id: str, values: list[str], *, user: dict[str, Any] = ASKER
+) -> dict[str, Any]:
+    """An INTERACTION_CREATE for a choice in a select menu of `message`."""
+    payload = _base(3, user, False)
+    payload["data"] = {"custom_id": custom_id, "component_type": 3, "values": values}
+    payload["message"] = message
+    return payload
+
+
 def button_press(
     message: dict[str, Any], custom_id: str, *, user: dict[str, Any] = ASKER, in_dm: bool = False
 ) -> dict[str, Any]:

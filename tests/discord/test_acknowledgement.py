@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.discord.paging import NEXT_ID, NOT_YOURS
+from bot.discord.buttons import NEXT_LABEL, NOT_YOURS
 from tests.discord.conftest import EXTRA_MOVIES, RunningBot, StartBot
 from tests.discord.payloads import STRANGER, button_press, movie_command
+from tests.discord.test_paging import button_id
 from tests.fakes import SAMPLE_MOVIES, GatedSearch
 
 DEFERRED_WITH_THINKING = 5
@@ -41,7 +42,7 @@ async def test_a_slow_page_click_is_deferred_before_the_search_returns(start_bot
     message = await _results_message(bot, movie_command("astronauts in orbit", results=3))
 
     slow.gate.clear()
-    press = button_press(message, NEXT_ID)
+    press = button_press(message, button_id(message, NEXT_LABEL))
     await bot.fake.dispatch("INTERACTION_CREATE", press)
     [callback] = await bot.fake.wait_for_call("POST", f"/interactions/{press['id']}/")
     await slow.wait_started(2)
@@ -66,19 +67,19 @@ async def test_a_rate_limited_followup_is_retried_not_lost(start_bot: StartBot) 
 
 
 async def test_each_askers_buttons_page_only_their_own_results(start_bot: StartBot) -> None:
-    """Every pager uses the same custom ids, so clicks must be routed by message, and checked by owner."""
+    """A click is routed by its own custom id, which names the asker: only they can page."""
     bot = await start_bot()
     mine = await _results_message(bot, movie_command("lunar mission troubles", results=2))
     theirs = await _results_message(bot, movie_command("astronauts in orbit", results=2, user=STRANGER))
 
-    press = button_press(theirs, NEXT_ID, user=STRANGER)
+    press = button_press(theirs, button_id(theirs, NEXT_LABEL), user=STRANGER)
     await bot.fake.dispatch("INTERACTION_CREATE", press)
     [edit] = await bot.fake.wait_for_call("PATCH", f"/webhooks/1000/{press['token']}/messages/@original")
     assert "astronauts in orbit" in edit.body["embeds"][0]["title"]
     assert bot.fake.messages[theirs["id"]]["embeds"] == edit.body["embeds"]
     assert bot.fake.messages[mine["id"]]["embeds"] == mine["embeds"]
 
-    press = button_press(mine, NEXT_ID, user=STRANGER)  # the stranger clicks the asker's message
+    press = button_press(mine, button_id(mine, NEXT_LABEL), user=STRANGER)  # the stranger clicks the asker's message
     await bot.fake.dispatch("INTERACTION_CREATE", press)
     [refusal] = await bot.fake.wait_for_call("POST", f"/interactions/{press['id']}/")
     assert refusal.body["type"] == 4 and refusal.body["data"]["flags"] == EPHEMERAL

@@ -123,8 +123,11 @@ async def test_a_user_facing_error_after_deferring_shows_its_message(bot: Runnin
 async def test_commands_sync_globally_without_a_guild(bot: RunningBot) -> None:
     [sync] = bot.fake.calls_to("PUT", "/commands")
     assert sync.path == "/applications/1000/commands"
-    [command] = sync.body
+    command, similar = sync.body
     assert command["name"] == "movie"
+    assert similar["name"] == "similar" and set(similar["contexts"]) >= {0, 1}
+    [title] = similar["options"]
+    assert (title["name"], title["type"], title["required"]) == ("title", 3, True)
     options = {o["name"]: o for o in command["options"]}
     assert options["description"]["type"] == 3 and options["description"]["required"] is True
     results = options["results"]
@@ -137,7 +140,7 @@ async def test_commands_sync_to_the_configured_guild_only(start_bot: StartBot) -
     bot = await start_bot(guild_id=4000)
     [sync] = bot.fake.calls_to("PUT", "/commands")
     assert sync.path == "/applications/1000/guilds/4000/commands"
-    assert [c["name"] for c in sync.body] == ["movie"]
+    assert [c["name"] for c in sync.body] == ["movie", "similar"]
 
 
 async def test_rest_and_gateway_go_to_the_configured_base_with_the_token(bot: RunningBot) -> None:

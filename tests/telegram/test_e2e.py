@@ -21,6 +21,7 @@ from tests.telegram.conftest import TOKEN, RunningBot
 from tests.telegram.emulator import ApiCall, BotApiEmulator
 
 GROUP_ID = -100200300
+LONG_QUERY = "an astronaut is stranded on Mars and grows potatoes to survive"  # over 64 bytes with its prefix
 
 
 def buttons(call: ApiCall) -> dict[str, str]:
@@ -51,7 +52,7 @@ async def test_movie_in_private_chat_replies_with_html_results_while_typing(bot:
     assert '<a href="https://www.imdb.com/title/tt3659388/">IMDb</a>' in text
     assert text.count("<b>") == 5
     assert bot.search.calls == [("astronaut stranded on Mars", 5, 0)]
-    assert list(buttons(reply)) == [MORE_LABEL]
+    assert list(buttons(reply)) == [*(f"Like #{n}" for n in range(1, 6)), MORE_LABEL]
     typing = await bot.emulator.wait_for("sendChatAction", after=mark)
     assert typing.params["action"] == "typing"
     assert bot.emulator.calls.index(typing) < bot.emulator.calls.index(reply)
@@ -69,13 +70,13 @@ async def test_more_results_pages_in_place_and_answers_the_button_first(bot: Run
     assert edit.params["message_id"] == str(first.result["message_id"])
     assert edit.params["text"].startswith("Results 6–7 for")
     assert "6. <b>" in edit.params["text"] and "1. <b>" not in edit.params["text"]
-    assert list(buttons(edit)) == [BACK_LABEL]  # seven movies in the fake: no third page
+    assert list(buttons(edit)) == ["Like #6", "Like #7", BACK_LABEL]  # seven movies in the fake: no third page
 
     mark = bot.emulator.mark()
     bot.emulator.press_button(edit.result, buttons(edit)[BACK_LABEL])
     back = await bot.emulator.wait_for("editMessageText", after=mark)
     assert back.params["text"] == first.params["text"]
-    assert list(buttons(back)) == [MORE_LABEL]
+    assert list(buttons(back))[-1] == MORE_LABEL
 
 
 async def test_double_press_is_harmless(bot: RunningBot) -> None:
@@ -93,7 +94,7 @@ async def test_double_press_is_harmless(bot: RunningBot) -> None:
 @pytest.mark.parametrize("forge", ["garbage", "", "more:AAAAAAAA:5", "more:{key}:999", "more:{key}:-5",
                                    "more:{key}:٥", "more:{key}:5:extra", "other-chat"])
 async def test_stale_forged_or_malformed_buttons_get_a_polite_answer(bot: RunningBot, forge: str) -> None:
-    first = await search_in_private(bot)
+    first = await search_in_private(bot, f"/movie {LONG_QUERY}")  # too long for the button: a saved key
     key = buttons(first)[MORE_LABEL].split(":")[1]
     message = first.result
     data = forge.format(key=key)
@@ -107,13 +108,13 @@ async def test_stale_forged_or_malformed_buttons_get_a_polite_answer(bot: Runnin
     assert answer.params["text"] == EXPIRED_BUTTON
     await bot.settled()
     sent = [c for c in bot.emulator.calls[mark:] if c.method != "getUpdates"]
-    assert sent == [answer] and bot.search.calls == [("astronaut stranded on Mars", 5, 0)]  # nothing else
+    assert sent == [answer] and bot.search.calls == [(LONG_QUERY, 5, 0)]  # nothing else
     await search_in_private(bot, "/help")  # and the bot is still alive
 
 
 @pytest.mark.parametrize("pages", [True, False], ids=["saved-query", "expired"])
 async def test_a_press_too_old_to_answer_is_still_handled_without_an_apology(bot: RunningBot, pages: bool) -> None:
-    first = await search_in_private(bot)
+    first = await search_in_private(bot, f"/movie {LONG_QUERY}")
     if not pages:
         bot.application.bot_data.pages = PageStore()  # as after a restart
     bot.emulator.reject_once("answerCallbackQuery", "query is too old and response timeout expired")
@@ -161,7 +162,7 @@ async def test_usage_with_an_example(bot: RunningBot, command: str) -> None:
 
 async def test_command_menu_is_registered(bot: RunningBot) -> None:
     commands = (await bot.emulator.wait_for("setMyCommands")).json("commands")
-    assert [c["command"] for c in commands] == ["movie", "help"]
+    assert [c["command"] for c in commands] == ["movie", "similar", "help"]
 
 
 async def test_inline_query_offers_articles(bot: RunningBot) -> None:

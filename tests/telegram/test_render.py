@@ -6,6 +6,7 @@ import html
 
 import pytest
 
+from bot.telegram.buttons import QueryPage, decode_press
 from bot.telegram.paging import CALLBACK_DATA_LIMIT, decode_page
 from bot.telegram.render import (
     BACK_LABEL,
@@ -68,8 +69,9 @@ def test_every_hostile_title_together_and_many_hits_still_fit() -> None:
     assert utf16_len(text) <= MESSAGE_LIMIT
     shown = text.count("<b>")
     assert 5 <= shown <= 30
-    more = decode_page(button_data(markup)[MORE_LABEL])
-    assert more is not None and more.offset == shown  # what did not fit comes on the next page
+    more = decode_press(button_data(markup)[MORE_LABEL])
+    assert more == QueryPage("q", shown)  # what did not fit comes on the next page
+    assert len([label for label in button_data(markup) if label.startswith("Like #")]) == shown
 
 
 def test_the_checker_catches_what_telegram_rejects() -> None:
@@ -88,7 +90,7 @@ def test_result_lines_have_rank_bold_title_year_score_plot_and_link() -> None:
     assert lines[2] == "1. <b>The Martian</b> (2015) · score 0.50"
     assert lines[3] == html.escape(martian.overview, quote=False)
     assert lines[4] == '<a href="https://www.imdb.com/title/tt3659388/">IMDb</a>'
-    assert markup is None
+    assert button_data(markup) == {"Like #1": "l:tt3659388"}
 
 
 def test_long_plot_is_cut_at_a_word_boundary() -> None:
@@ -114,13 +116,36 @@ def test_no_results_says_so() -> None:
     assert markup is None
 
 
+LONG_QUERY = "astronaut " * 10  # too long to travel in 64 bytes of callback data
+
+
+def paging_data(markup: object) -> dict[str, str]:
+    return {label: data for label, data in button_data(markup).items() if not label.startswith("Like #")}
+
+
 @pytest.mark.parametrize(
     ("offset", "has_more", "labels"),
     [(0, True, [MORE_LABEL]), (5, True, [BACK_LABEL, MORE_LABEL]), (45, False, [BACK_LABEL]), (0, False, [])],
 )
-def test_paging_buttons_fit_callback_data(offset: int, has_more: bool, labels: list[str]) -> None:
+def test_paging_buttons_carry_a_short_query_themselves(offset: int, has_more: bool, labels: list[str]) -> None:
     text, markup = render_results(page(list(SAMPLE_MOVIES[:5]), offset=offset, has_more=has_more), "AbCd_-12")
-    data = button_data(markup)
+    data = paging_data(markup)
+    assert list(data) == labels
+    if MORE_LABEL in data:
+        assert decode_press(data[MORE_LABEL]) == QueryPage("q", offset + 5)
+    if BACK_LABEL in data:
+        assert decode_press(data[BACK_LABEL]) == QueryPage("q", offset - 5)
+        assert text.startswith(f"Results {offset + 1}–{offset + 5} for")
+
+
+@pytest.mark.parametrize(
+    ("offset", "has_more", "labels"),
+    [(0, True, [MORE_LABEL]), (5, True, [BACK_LABEL, MORE_LABEL]), (45, False, [BACK_LABEL]), (0, False, [])],
+)
+def test_a_long_query_pages_by_its_saved_key(offset: int, has_more: bool, labels: list[str]) -> None:
+    results = page(list(SAMPLE_MOVIES[:5]), offset=offset, has_more=has_more, query=LONG_QUERY.strip())
+    _, markup = render_results(results, "AbCd_-12")
+    data = paging_data(markup)
     assert list(data) == labels
     for value in data.values():
         assert len(value.encode()) <= CALLBACK_DATA_LIMIT
@@ -130,12 +155,12 @@ def test_paging_buttons_fit_callback_data(offset: int, has_more: bool, labels: l
         assert decode_page(data[MORE_LABEL]).offset == offset + 5  # type: ignore[union-attr]
     if BACK_LABEL in data:
         assert decode_page(data[BACK_LABEL]).offset == offset - 5  # type: ignore[union-attr]
-        assert text.startswith(f"Results {offset + 1}–{offset + 5} for")
 
 
-def test_no_buttons_without_a_saved_query() -> None:
-    _, markup = render_results(page(list(SAMPLE_MOVIES[:5]), has_more=True), None)
-    assert markup is None
+def test_a_long_query_without_a_saved_key_gets_no_paging_buttons() -> None:
+    _, markup = render_results(page(list(SAMPLE_MOVIES[:5]), has_more=True, query=LONG_QUERY.strip()), None)
+    assert paging_data(markup) == {}
+    assert list(button_data(markup)) == [f"Like #{n}" for n in range(1, 6)]
 
 
 def test_help_has_an_example_and_the_inline_hint() -> None:
