@@ -11,11 +11,13 @@ import contextlib
 import logging
 
 import discord
-from discord import app_commands
 
 from bot.discord.api_base import apply_api_base
 from bot.discord.commands import build_movie_command
 from bot.discord.failures import report_failure
+from bot.discord.limits import LimitedCommandTree
+from core.rate_limit import RateLimiter
+from core.search_guard import user_rate_limiter
 from core.search_port import MovieSearch
 from core.settings import Settings
 
@@ -34,9 +36,10 @@ class MovieBotClient(discord.Client):
         guild_id: int | None,
         *,
         pager_timeout: float = PAGER_TIMEOUT_SECONDS,
+        limiter: RateLimiter | None = None,
     ) -> None:
         super().__init__(intents=discord.Intents.none())
-        self.tree = app_commands.CommandTree(self)
+        self.tree = LimitedCommandTree(self, limiter)
         self.tree.error(report_failure)
         self._search = search
         self._guild_id = guild_id
@@ -61,7 +64,7 @@ def build_client(settings: Settings, search: MovieSearch) -> MovieBotClient:
     """Client configured from settings; `DISCORD_API_BASE`, when set, redirects it to an emulator. `search`
     belongs to the caller, who closes it."""
     apply_api_base(settings.discord_api_base)
-    return MovieBotClient(search, settings.discord_guild_id)
+    return MovieBotClient(search, settings.discord_guild_id, limiter=user_rate_limiter(settings.rate_limit))
 
 
 async def run_discord(client: MovieBotClient, token: str, stop: asyncio.Event) -> None:

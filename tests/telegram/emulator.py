@@ -90,7 +90,8 @@ class BotApiEmulator:
 
     # What the test does as a Telegram user.
 
-    def send_text(self, text: str, *, chat_id: int = USER_ID, chat_type: str = "private") -> dict[str, Any]:
+    def send_text(self, text: str, *, chat_id: int = USER_ID, chat_type: str = "private",
+                  user_id: int = USER_ID) -> dict[str, Any]:
         """Push a user message; a leading /command gets its bot_command entity like real clients send."""
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
@@ -99,8 +100,8 @@ class BotApiEmulator:
             chat["title"] = "Movie night"
         self._chats[chat_id] = chat
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": USER,
-            "text": text,
+            "message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
+            "from": {**USER, "id": user_id}, "text": text,
         }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
@@ -114,9 +115,10 @@ class BotApiEmulator:
                                        "message": message}})
         return query_id
 
-    def inline_query(self, query: str, offset: str = "") -> str:
+    def inline_query(self, query: str, offset: str = "", *, user_id: int = USER_ID) -> str:
         query_id = f"iq{next(self._ids)}"
-        self._push({"inline_query": {"id": query_id, "from": USER, "query": query, "offset": offset}})
+        self._push({"inline_query": {"id": query_id, "from": {**USER, "id": user_id}, "query": query,
+                                     "offset": offset}})
         return query_id
 
     def flood_once(self, method: str, retry_after: int) -> None:
