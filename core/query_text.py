@@ -15,7 +15,7 @@ MAX_RAW_CHARS = 4 * MAX_QUERY_CHARS
 MAX_RESULTS = 50
 EXAMPLE_QUERY = "NASA tries to rescue an astronaut stranded on Mars"
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _SPACE = re.compile(r"\s+")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 

@@ -108,6 +108,14 @@ class BotApiEmulator:
         self._push({"message": message})
         return message
 
+    def edit_text(self, message: dict[str, Any], text: str) -> None:
+        """Push an `edited_message` update: the user changed an earlier message to `text`."""
+        edited = {**message, "text": text, "edit_date": int(time.time())}
+        edited.pop("entities", None)
+        if text.startswith("/"):
+            edited["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        self._push({"edited_message": edited})
+
     def press_button(self, message: dict[str, Any], data: str) -> str:
         """Push a callback query for a button on `message` (as the bot sent it); returns the query id."""
         query_id = f"cbq{next(self._ids)}"
