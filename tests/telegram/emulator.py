@@ -67,6 +67,7 @@ class BotApiEmulator:
         self._sent: dict[tuple[int, int], dict[str, Any]] = {}
         self._floods: dict[str, int] = {}
         self._rejections: dict[str, str] = {}
+        self._failing_polls: list[str] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -133,6 +134,12 @@ class BotApiEmulator:
         """The next call to `method` gets 429 Too Many Requests with this retry_after."""
         self._floods[method] = retry_after
 
+    def fail_polls(self, *faults: str) -> None:
+        """The next getUpdates calls that carry updates fail, one per fault: "502" answers Bad Gateway before
+        anything is delivered; "cut" closes the connection after the updates were taken from the queue, as a
+        network drop mid-response does (the bot never sees them; Telegram keeps them until confirmed)."""
+        self._failing_polls.extend(faults)
+
     def reject_once(self, method: str, description: str) -> None:
         """The next call to `method` gets 400 Bad Request with this description."""
         self._rejections[method] = description
@@ -175,7 +182,17 @@ class BotApiEmulator:
             params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
         else:
             params = {k: str(v) for k, v in (await request.post()).items()}
+        if method == "getUpdates" and self._failing_polls and self._updates and self._failing_polls[0] == "502":
+            self._failing_polls.pop(0)
+            self.calls.append(ApiCall(method, params, 502))
+            return web.Response(status=502, text="Bad Gateway")
         status, body = await self._answer(request.match_info["bot_token"], method, params)
+        if method == "getUpdates" and self._failing_polls and body.get("result"):
+            self._failing_polls.pop(0)
+            self.calls.append(ApiCall(method, params, 0, body.get("result")))
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("emulated network drop")
         self.calls.append(ApiCall(method, params, status, body.get("result")))
         await self._notify()
         return web.json_response(body, status=status)
