@@ -59,6 +59,7 @@ class BotApiEmulator:
         self.token = token
         self.username = username
         self.calls: list[ApiCall] = []
+        self.listeners: list[Callable[[ApiCall], None]] = []  # told of every call as it is recorded
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -193,7 +194,10 @@ class BotApiEmulator:
             if request.transport is not None:
                 request.transport.abort()
             raise ConnectionResetError("emulated network drop")
-        self.calls.append(ApiCall(method, params, status, body.get("result")))
+        call = ApiCall(method, params, status, body.get("result"))
+        self.calls.append(call)
+        for listener in self.listeners:
+            listener(call)
         await self._notify()
         return web.json_response(body, status=status)
 
