@@ -3,6 +3,9 @@
 `BoundedSearch` wraps the one search service `movie-bot serve` builds, so Telegram, Discord and the HTTP API
 all count against the same cap: past it a search is refused at once with a polite "busy" rather than queued
 without bound (each waiting search holds its update, its text and a task until the encoder thread is free).
+
+The per-user limit (`RATE_LIMIT`) is checked by each chat adapter, which knows who is asking. The console chat
+is exempt: one person at their own keyboard, searching their own machine.
 """
 
 from __future__ import annotations

@@ -192,8 +192,8 @@ class BotApiEmulator:
             self._failing_polls.pop(0)
             self.calls.append(ApiCall(method, params, 0, body.get("result")))
             if request.transport is not None:
-                request.transport.abort()
-            raise ConnectionResetError("emulated network drop")
+                request.transport.abort()  # the response below goes nowhere
+            return web.Response(status=500)
         call = ApiCall(method, params, status, body.get("result"))
         self.calls.append(call)
         for listener in self.listeners:
