@@ -212,6 +212,12 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def serve_env(index: Path, telegram: BotApiEmulator | None, discord: FakeDiscord | None,
               **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_", "QDRANT_"))}
@@ -293,10 +299,16 @@ async def run(args: argparse.Namespace) -> None:
                     print(f"index: {index}; serving pid {proc.pid}; ready, peak memory so far "
                           f"{peak_rss_mb(proc.pid):.1f} MB", flush=True)
                     await drive_telegram(telegram, 2, 1, first_chat=900_000)  # warm-up, not reported
+                    serve_cpu, own_cpu = cpu_seconds(proc.pid), time.process_time()
                     tg = await drive_telegram(telegram, args.users, args.searches)
                     print(tg.summary(), flush=True)
+                    print(f"  CPU during the run: serving process {cpu_seconds(proc.pid) - serve_cpu:.1f} s, "
+                          f"emulator and users {time.process_time() - own_cpu:.1f} s", flush=True)
+                    serve_cpu, own_cpu = cpu_seconds(proc.pid), time.process_time()
                     dc = await drive_discord(discord, args.discord_users, args.discord_searches)
                     print(dc.summary(), flush=True)
+                    print(f"  CPU during the run: serving process {cpu_seconds(proc.pid) - serve_cpu:.1f} s, "
+                          f"fake Discord and users {time.process_time() - own_cpu:.1f} s", flush=True)
                     peak = peak_rss_mb(proc.pid)
                 finally:
                     if proc.returncode is None:
