@@ -10,7 +10,7 @@ import pytest
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
-from bot.telegram.flood import MAX_RETRIES, FloodLimiter
+from bot.telegram.flood import MAX_FLOOD_WAIT, MAX_RETRIES, FloodLimiter, FloodWaitTooLong
 
 # PTB 22 warns that `retry_after` will become a timedelta; the limiter already handles both.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
@@ -61,4 +61,11 @@ async def test_a_typing_indicator_is_never_waited_for() -> None:
     endpoint = FloodedEndpoint(floods=1, retry_after=30)
     with pytest.raises(RetryAfter):
         await limited(endpoint, "sendChatAction")
+    assert endpoint.calls == 1
+
+
+async def test_does_not_wait_unreasonably_long() -> None:
+    endpoint = FloodedEndpoint(floods=1, retry_after=int(MAX_FLOOD_WAIT) * 60)
+    with pytest.raises(FloodWaitTooLong):
+        await limited(endpoint, "sendMessage")
     assert endpoint.calls == 1
