@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from scripts.bench.chat_load import drive_discord
 from tests.discord.conftest import RunningBot
+from tests.secrets_scan import logs_scanned_for_secrets  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.usefixtures("logs_scanned_for_secrets")
 
 
 async def test_every_search_of_many_users_is_answered_exactly_once(bot: RunningBot) -> None:

@@ -3,8 +3,13 @@ the real Telegram stack, each search answered exactly once. Figures come from th
 
 from __future__ import annotations
 
+import pytest
+
 from scripts.bench.chat_load import RESULTS_MARK, drive_telegram
+from tests.secrets_scan import logs_scanned_for_secrets  # noqa: F401  (a fixture)
 from tests.telegram.conftest import RunningBot
+
+pytestmark = pytest.mark.usefixtures("logs_scanned_for_secrets")
 
 
 async def test_every_search_of_many_users_is_answered_exactly_once(bot: RunningBot) -> None:

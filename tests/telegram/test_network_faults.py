@@ -7,7 +7,11 @@ from collections import Counter
 
 import pytest
 
+from tests.secrets_scan import logs_scanned_for_secrets  # noqa: F401  (a fixture)
 from tests.telegram.conftest import RunningBot
+
+pytestmark = pytest.mark.usefixtures("logs_scanned_for_secrets")
+
 
 CHATS = range(7001, 7007)
 

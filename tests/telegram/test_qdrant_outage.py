@@ -18,10 +18,11 @@ from core.index.server import ServerMovieIndex
 from core.ingest import run_ingest
 from core.search_guard import BoundedSearch
 from tests.conftest import MARTIAN_QUERY, settings_for
+from tests.secrets_scan import logs_scanned_for_secrets  # noqa: F401  (a fixture)
 from tests.telegram.emulator import BotApiEmulator
 from tests.telegram.harness import start_bot
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("logs_scanned_for_secrets")]
 
 
 class FlakyQdrant:
