@@ -13,7 +13,8 @@ from tests.telegram.emulator import BotApiEmulator
 
 
 async def start_bot(emulator: BotApiEmulator, search: MovieSearch, **settings: object) -> RunningBot:
-    """A running bot; the caller shuts it down (`RunningBot.shut_down`)."""
+    """A running bot; the caller shuts it down (`RunningBot.shut_down`). Its `search` is the one given when that
+    is a `FakeMovieSearch`, else a spare fake (the test keeps its own reference to what it passed)."""
     config = load_settings(TELEGRAM_TOKEN=TOKEN, TELEGRAM_BASE_URL=emulator.base_url, **settings)
     application = build_application(config, search)
     stop = asyncio.Event()
