@@ -238,8 +238,12 @@ async def start_serving(env: dict[str, str], log: Path, cwd: Path) -> asyncio.su
         )
 
 
+def read_log(log: Path) -> str:
+    return log.read_text(encoding="utf-8", errors="replace")
+
+
 def log_tail(log: Path, chars: int = 3000) -> str:
-    return log.read_text(encoding="utf-8", errors="replace")[-chars:]
+    return read_log(log)[-chars:]
 
 
 async def wait_ready(proc: asyncio.subprocess.Process, telegram: BotApiEmulator | None,
@@ -313,7 +317,7 @@ async def run(args: argparse.Namespace) -> None:
                 finally:
                     if proc.returncode is None:
                         code, took = await stop_serving(proc)
-                text = log_tail(log, chars=sys.maxsize)
+                text = read_log(log)
         print(f"serving process peak memory (VmHWM): {peak:.1f} MB")
         print(f"SIGTERM: exit code {code} after {took:.2f} s")
         leaked = [name for name, token in (("TELEGRAM_TOKEN", TELEGRAM_TOKEN), ("DISCORD_TOKEN", DISCORD_TOKEN))
