@@ -1,8 +1,15 @@
 """`movie-bot serve`: run every chat adapter whose token is set, side by side in one event loop.
 
 The search service is built once, in a worker thread, handed to each adapter as a constructor argument, and
-closed once when they have all stopped. SIGTERM and SIGINT set one stop event that every adapter watches, so a
-deploy's stop signal ends the process cleanly with exit code 0.
+closed once when they have all stopped. It is wrapped in `BoundedSearch`, so every adapter shares one cap on
+searches waiting at once (MAX_QUEUED_SEARCHES).
+
+Shutdown rule: SIGTERM and SIGINT set one stop event that every adapter watches. Intake stops at once (Telegram
+polls no more; the Discord gateway closes). Telegram updates already fetched are still answered; Discord
+interactions in flight are dropped (discord.py closes its HTTP session with the gateway). Whatever has not
+finished when SHUTDOWN_SECONDS (less a margin to close the index) have passed, a reply waiting out a flood limit
+included, is cancelled and dropped, with a warning in the log. The process then exits 0: a deploy's stop is not
+a failure.
 """
 
 from __future__ import annotations
@@ -16,10 +23,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from core.bootstrap import build_search_service
+from core.search_guard import BoundedSearch
 from core.search_port import MovieSearch
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# Of SHUTDOWN_SECONDS, kept back for cancelling what is left and closing the index.
+CLOSE_MARGIN_SECONDS = 1.0
 
 
 def serve(settings: Settings, console: Callable[[Settings], int]) -> int:
@@ -39,9 +50,11 @@ async def run_adapters(settings: Settings, stop: asyncio.Event | None = None) ->
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        search: MovieSearch = await asyncio.to_thread(build_search_service, settings)
+        service = await asyncio.to_thread(build_search_service, settings)
+        search: MovieSearch = BoundedSearch(service, settings.max_queued_searches)
         try:
-            return await _run_until_stopped(_adapters(settings, search, stop), stop)
+            grace = max(settings.shutdown_seconds - CLOSE_MARGIN_SECONDS, settings.shutdown_seconds / 2)
+            return await _run_until_stopped(_adapters(settings, search, stop), stop, grace)
         finally:
             await search.aclose()
     finally:
@@ -65,15 +78,29 @@ def _adapters(settings: Settings, search: MovieSearch, stop: asyncio.Event) -> l
     return runners
 
 
-async def _run_until_stopped(runners: list[Coroutine[Any, Any, None]], stop: asyncio.Event) -> int:
-    """Run the adapters; when one ends (a stop signal, or an error), stop the others. 1 if any failed."""
+async def _run_until_stopped(runners: list[Coroutine[Any, Any, None]], stop: asyncio.Event, grace: float) -> int:
+    """Run the adapters; when one ends (a stop signal, or an error), stop the others, giving them `grace` seconds
+    before what is left is cancelled. 1 if any adapter failed."""
     tasks = [asyncio.create_task(r) for r in runners]
-    failed = False
-    for finished in asyncio.as_completed(tasks):
-        try:
-            await finished
-        except Exception:
-            logger.exception("a chat adapter stopped with an error; stopping the others")
-            failed = True
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
+    finally:
         stop.set()
+        stopped.cancel()
+    _, late = await asyncio.wait(tasks, timeout=grace)
+    if late:
+        logger.warning("%d chat adapter(s) still busy %.1f s after the stop signal; dropping their replies in flight",
+                       len(late), grace)
+        for task in late:
+            task.cancel()
+        await asyncio.wait(late, timeout=CLOSE_MARGIN_SECONDS)
+    failed = False
+    for task in tasks:
+        if task.cancelled():
+            continue
+        error = task.exception()
+        if error is not None:
+            logger.error("a chat adapter stopped with an error", exc_info=error)
+            failed = True
     return 1 if failed else 0

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from core.documents import RECIPE_VERSION
 from core.embedding.batcher import QueryBatcher
 from core.embedding.port import TextEncoder
-from core.errors import IndexUnavailable
+from core.errors import IndexUnavailable, MovieBotError
 from core.index.bundle import ENCODER_DIR, BundleStore
 from core.index.port import MovieIndex
 from core.search_service import SearchService
@@ -60,12 +60,30 @@ def search_service_for(index: MovieIndex, encoder: TextEncoder) -> SearchService
     return SearchService(index, encoder, QueryBatcher(encoder, follow_up=ranking), ranking)
 
 
+@contextlib.contextmanager
+def _damage_explained(settings: Settings) -> Iterator[None]:
+    """A damaged bundle fails in many ways (bad JSON, a missing file, a broken shard or model); every one gets
+    the same clear message naming the fix, and the detail goes to the log."""
+    try:
+        yield
+    except MovieBotError:
+        raise
+    except Exception as exc:
+        logger.warning("cannot open the index at %s: %s: %s", settings.index_path, type(exc).__name__, exc,
+                       exc_info=logger.isEnabledFor(logging.DEBUG))
+        raise IndexUnavailable(
+            f"The movie index at {settings.index_path} is damaged or incomplete. Rebuild it with `movie-bot ingest`."
+        ) from exc
+
+
 def open_index_and_encoder(settings: Settings) -> tuple[MovieIndex, TextEncoder]:
     """The index and a query encoder that matches it (same model and text recipes), or a clear error."""
-    index = open_index(settings)
+    with _damage_explained(settings):
+        index = open_index(settings)
     try:
-        index.manifest.require_compatible(settings.embedding_model, RECIPE_VERSION, SPARSE_RECIPE)
-        encoder = open_query_encoder(settings)
+        with _damage_explained(settings):
+            index.manifest.require_compatible(settings.embedding_model, RECIPE_VERSION, SPARSE_RECIPE)
+            encoder = open_query_encoder(settings)
     except BaseException:
         index.close()
         raise

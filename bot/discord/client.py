@@ -13,12 +13,14 @@ import contextlib
 import logging
 
 import discord
-from discord import app_commands
 
 from bot.discord.api_base import apply_api_base
 from bot.discord.buttons import ChatServices, LikeSelect, PageButton, answer_unknown_press
 from bot.discord.commands import build_movie_command, build_similar_command
 from bot.discord.failures import report_failure
+from bot.discord.limits import LimitedCommandTree
+from core.rate_limit import RateLimiter
+from core.search_guard import user_rate_limiter
 from core.search_port import MovieSearch
 from core.settings import Settings
 
@@ -28,9 +30,9 @@ logger = logging.getLogger(__name__)
 class MovieBotClient(discord.Client):
     """A gateway client with `/movie` and `/similar`; needs no privileged intents."""
 
-    def __init__(self, search: MovieSearch, guild_id: int | None) -> None:
+    def __init__(self, search: MovieSearch, guild_id: int | None, *, limiter: RateLimiter | None = None) -> None:
         super().__init__(intents=discord.Intents.none())
-        self.tree = app_commands.CommandTree(self)
+        self.tree = LimitedCommandTree(self, limiter)
         self.tree.error(report_failure)
         self.services = ChatServices(search)
         self._guild_id = guild_id
@@ -59,7 +61,7 @@ def build_client(settings: Settings, search: MovieSearch) -> MovieBotClient:
     """Client configured from settings; `DISCORD_API_BASE`, when set, redirects it to an emulator. `search`
     belongs to the caller, who closes it."""
     apply_api_base(settings.discord_api_base)
-    return MovieBotClient(search, settings.discord_guild_id)
+    return MovieBotClient(search, settings.discord_guild_id, limiter=user_rate_limiter(settings.rate_limit))
 
 
 async def run_discord(client: MovieBotClient, token: str, stop: asyncio.Event) -> None:

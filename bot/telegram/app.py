@@ -12,10 +12,12 @@ from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.telegram.context import CONTEXT_TYPES, TelegramApp
-from bot.telegram.flood import RetryOnFlood
+from bot.telegram.flood import FloodLimiter
 from bot.telegram.handlers import build_handlers, on_error
+from bot.telegram.limits import LIMIT_GROUP, limit_handlers
 from bot.telegram.similar import build_similar_handlers
 from core.errors import ConfigError
+from core.search_guard import user_rate_limiter
 from core.search_port import MovieSearch
 from core.settings import Settings
 
@@ -58,7 +60,7 @@ def build_application(settings: Settings, search: MovieSearch) -> TelegramApp:
         .request(HTTPXRequest(connect_timeout=10.0, read_timeout=15.0, write_timeout=15.0, pool_timeout=10.0))
         # PTB adds the long-poll timeout to this read timeout for getUpdates.
         .get_updates_request(HTTPXRequest(connection_pool_size=1, connect_timeout=10.0, read_timeout=10.0))
-        .rate_limiter(RetryOnFlood())
+        .rate_limiter(FloodLimiter())
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True),
                            allow_sending_without_reply=True))
         .concurrent_updates(CONCURRENT_UPDATES)
@@ -69,6 +71,9 @@ def build_application(settings: Settings, search: MovieSearch) -> TelegramApp:
         builder = builder.base_url(api_url).base_file_url(file_url)
     application = builder.build()
     application.bot_data.search = search
+    limiter = user_rate_limiter(settings.rate_limit)
+    if limiter is not None:
+        application.add_handlers(limit_handlers(limiter), group=LIMIT_GROUP)
     application.add_handlers([*build_similar_handlers(), *build_handlers()])
     application.add_error_handler(on_error)
     return application

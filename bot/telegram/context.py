@@ -24,6 +24,6 @@ class BotState:
         return self.search
 
 
-Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotState]
-TelegramApp = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], BotState, None]
+Context = CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], BotState]
+TelegramApp = Application[ExtBot[int], Context, dict[Any, Any], dict[Any, Any], BotState, None]
 CONTEXT_TYPES = ContextTypes(context=CallbackContext, bot_data=BotState)

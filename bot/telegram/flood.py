@@ -1,47 +1,36 @@
-"""Wait out Telegram's flood limits (429 RetryAfter) so replies arrive late rather than never.
+"""Outgoing Telegram traffic: PTB's own `AIORateLimiter` (the `rate-limiter` extra) keeps under Telegram's
+limits before Telegram complains, and waits out a 429's `retry_after` so a reply arrives late, not never.
 
-A small stand-in for PTB's AIORateLimiter, which needs the optional `aiolimiter` package.
+Two exceptions: a typing indicator neither waits for the limiter nor is retried, because the search and its
+reply would wait behind it (its callers treat it as optional); and a wait longer than `MAX_FLOOD_WAIT` is not
+waited out (the reply would come too late to matter, and would hold a handler slot meanwhile): the request
+fails with `FloodWaitTooLong` instead.
 """
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dtm
-import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
-from telegram.ext import BaseRateLimiter
-
-logger = logging.getLogger(__name__)
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
-# A typing indicator is not worth waiting out a flood limit for: the search and its reply would wait too.
-NOT_RETRIED = frozenset({"sendChatAction"})
+# Retries after a 429 before the request fails (and the error handler apologises).
+MAX_RETRIES = 3
+NOT_LIMITED = frozenset({"sendChatAction"})
+MAX_FLOOD_WAIT = 60.0
 
 
-def retry_delay(error: RetryAfter) -> float:
-    """Seconds to wait; PTB gives an int or a timedelta depending on its PTB_TIMEDELTA opt-in."""
-    value: int | float | dtm.timedelta = error.retry_after
-    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+class FloodWaitTooLong(TelegramError):
+    """Telegram asked for a longer wait than `MAX_FLOOD_WAIT`; the request was given up."""
 
 
-class RetryOnFlood(BaseRateLimiter[None]):
-    """Retry a request after the delay Telegram asks for, a few times, unless the wait is unreasonable.
+class FloodLimiter(AIORateLimiter):
+    """`AIORateLimiter` with `MAX_RETRIES`, letting `NOT_LIMITED` requests straight through."""
 
-    Requests in `NOT_RETRIED` fail at once instead; their callers treat them as optional.
-    """
-
-    def __init__(self, max_retries: int = 3, max_delay: float = 60.0) -> None:
-        self.max_retries = max_retries
-        self.max_delay = max_delay
-
-    async def initialize(self) -> None:
-        """Nothing to set up: no tokens or buckets are kept."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
+    def __init__(self, max_retries: int = MAX_RETRIES) -> None:
+        super().__init__(max_retries=max_retries)
 
     async def process_request(
         self,
@@ -50,16 +39,18 @@ class RetryOnFlood(BaseRateLimiter[None]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: None,
+        rate_limit_args: int | None,
     ) -> JSONResult:
-        attempt = 0
-        while True:
+        if endpoint in NOT_LIMITED:
+            return await callback(*args, **kwargs)
+
+        async def within_max_wait(*call_args: Any, **call_kwargs: Any) -> JSONResult:
             try:
-                return await callback(*args, **kwargs)
+                return await callback(*call_args, **call_kwargs)
             except RetryAfter as error:
-                delay = retry_delay(error)
-                if endpoint in NOT_RETRIED or attempt >= self.max_retries or delay > self.max_delay:
-                    raise
-                attempt += 1
-                logger.warning("Flood limit on %s: retrying in %.1f s (attempt %d)", endpoint, delay, attempt)
-                await asyncio.sleep(delay)
+                wait = error._retry_after.total_seconds()  # the form PTB's own limiter reads
+                if wait > MAX_FLOOD_WAIT:
+                    raise FloodWaitTooLong(f"Flood control on {endpoint}: asked to wait {wait:.0f} s") from error
+                raise
+
+        return await super().process_request(within_max_wait, args, kwargs, endpoint, data, rate_limit_args)

@@ -1,8 +1,9 @@
 import pytest
 
+from core import query_text
 from core.errors import InvalidQuery
 from core.query_intent import parse_intent
-from core.query_text import MAX_QUERY_CHARS, clean_query
+from core.query_text import MAX_QUERY_CHARS, MAX_RAW_CHARS, clean_query, join_surrogates
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "\n\t", "\x00\x07\u200b", "?!...", "<>"])
@@ -65,3 +66,32 @@ def test_the_dense_side_sees_the_plot_without_years_or_framing(query: str, plot:
 def test_a_query_that_is_only_framing_is_encoded_whole() -> None:
     assert parse_intent("that 1994 movie").dense_text == "that movie"
     assert parse_intent("90s").dense_text == "90s"
+
+
+def test_split_surrogate_pairs_are_rejoined_and_lone_halves_dropped() -> None:
+    # "\ud83d\ude80" is 🚀 as two UTF-16 halves, as a JSON `\u` escape can deliver it.
+    assert clean_query("rocket \ud83d\ude80 to the moon") == "rocket 🚀 to the moon"
+    assert clean_query("lone \ud83d high and \ude80 low half") == "lone high and low half"
+    assert join_surrogates("ok \U0001f680") == "ok \U0001f680"
+    clean_query("\ud800 moon \udfff").encode("utf-8")  # encodable: a reply may echo it
+
+
+def test_over_long_raw_text_is_refused_before_any_normalisation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 100,000-character run of combining marks took seconds in NFKC; it must never get there."""
+    normalize = query_text.unicodedata.normalize
+
+    def no_normalising(form: str, text: str) -> str:  # pytest itself normalises short strings
+        if len(text) > MAX_RAW_CHARS:
+            raise AssertionError(f"normalised {len(text):,} characters")
+        return normalize(form, text)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(query_text.unicodedata, "normalize", no_normalising)
+    for raw in ("a" + "\u0301" * 50_000 + "\u0316" * 50_000, "x" * 5_000, "y" * 100_000):
+        with pytest.raises(InvalidQuery, match=f"under {MAX_QUERY_CHARS:,}"):
+            clean_query(raw)
+
+
+def test_raw_text_up_to_the_raw_limit_is_cleaned_then_measured() -> None:
+    assert clean_query(" " * (MAX_RAW_CHARS - 5) + "moon") == "moon"
+    with pytest.raises(InvalidQuery, match="1,001 characters"):
+        clean_query("m" * (MAX_QUERY_CHARS + 1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ class FakeDiscord:
 
     def __init__(self) -> None:
         self.calls: list[RecordedCall] = []
+        self.listeners: list[Callable[[RecordedCall], None]] = []  # told of every REST call as it is recorded
         self.messages: dict[str, dict[str, Any]] = {}
         self._originals: dict[str, str] = {}  # interaction token -> id of its `@original` message
         self.identified = asyncio.Event()
@@ -136,8 +138,10 @@ class FakeDiscord:
         raw = await request.read()
         body: Any = json.loads(raw) if raw and request.content_type == "application/json" else raw.decode()
         path = "/" + request.match_info["tail"]
-        self.calls.append(RecordedCall(request.method, path, dict(request.query), body or None,
-                                       dict(request.headers)))
+        call = RecordedCall(request.method, path, dict(request.query), body or None, dict(request.headers))
+        self.calls.append(call)
+        for listener in self.listeners:
+            listener(call)
         self._recorded.set()
         parts = path.strip("/").split("/")
         route = (request.method, *parts)

@@ -59,6 +59,7 @@ class BotApiEmulator:
         self.token = token
         self.username = username
         self.calls: list[ApiCall] = []
+        self.listeners: list[Callable[[ApiCall], None]] = []  # told of every call as it is recorded
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -67,6 +68,7 @@ class BotApiEmulator:
         self._sent: dict[tuple[int, int], dict[str, Any]] = {}
         self._floods: dict[str, int] = {}
         self._rejections: dict[str, str] = {}
+        self._failing_polls: list[str] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -90,7 +92,8 @@ class BotApiEmulator:
 
     # What the test does as a Telegram user.
 
-    def send_text(self, text: str, *, chat_id: int = USER_ID, chat_type: str = "private") -> dict[str, Any]:
+    def send_text(self, text: str, *, chat_id: int = USER_ID, chat_type: str = "private",
+                  user_id: int = USER_ID) -> dict[str, Any]:
         """Push a user message; a leading /command gets its bot_command entity like real clients send."""
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
@@ -99,13 +102,21 @@ class BotApiEmulator:
             chat["title"] = "Movie night"
         self._chats[chat_id] = chat
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": USER,
-            "text": text,
+            "message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
+            "from": {**USER, "id": user_id}, "text": text,
         }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         self._push({"message": message})
         return message
+
+    def edit_text(self, message: dict[str, Any], text: str) -> None:
+        """Push an `edited_message` update: the user changed an earlier message to `text`."""
+        edited = {**message, "text": text, "edit_date": int(time.time())}
+        edited.pop("entities", None)
+        if text.startswith("/"):
+            edited["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        self._push({"edited_message": edited})
 
     def press_button(self, message: dict[str, Any], data: str) -> str:
         """Push a callback query for a button on `message` (as the bot sent it); returns the query id."""
@@ -114,14 +125,21 @@ class BotApiEmulator:
                                        "message": message}})
         return query_id
 
-    def inline_query(self, query: str, offset: str = "") -> str:
+    def inline_query(self, query: str, offset: str = "", *, user_id: int = USER_ID) -> str:
         query_id = f"iq{next(self._ids)}"
-        self._push({"inline_query": {"id": query_id, "from": USER, "query": query, "offset": offset}})
+        self._push({"inline_query": {"id": query_id, "from": {**USER, "id": user_id}, "query": query,
+                                     "offset": offset}})
         return query_id
 
     def flood_once(self, method: str, retry_after: int) -> None:
         """The next call to `method` gets 429 Too Many Requests with this retry_after."""
         self._floods[method] = retry_after
+
+    def fail_polls(self, *faults: str) -> None:
+        """The next getUpdates calls that carry updates fail, one per fault: "502" answers Bad Gateway before
+        anything is delivered; "cut" closes the connection after the updates were taken from the queue, as a
+        network drop mid-response does (the bot never sees them; Telegram keeps them until confirmed)."""
+        self._failing_polls.extend(faults)
 
     def reject_once(self, method: str, description: str) -> None:
         """The next call to `method` gets 400 Bad Request with this description."""
@@ -165,8 +183,21 @@ class BotApiEmulator:
             params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
         else:
             params = {k: str(v) for k, v in (await request.post()).items()}
+        if method == "getUpdates" and self._failing_polls and self._updates and self._failing_polls[0] == "502":
+            self._failing_polls.pop(0)
+            self.calls.append(ApiCall(method, params, 502))
+            return web.Response(status=502, text="Bad Gateway")
         status, body = await self._answer(request.match_info["bot_token"], method, params)
-        self.calls.append(ApiCall(method, params, status, body.get("result")))
+        if method == "getUpdates" and self._failing_polls and body.get("result"):
+            self._failing_polls.pop(0)
+            self.calls.append(ApiCall(method, params, 0, body.get("result")))
+            if request.transport is not None:
+                request.transport.abort()  # the response below goes nowhere
+            return web.Response(status=500)
+        call = ApiCall(method, params, status, body.get("result"))
+        self.calls.append(call)
+        for listener in self.listeners:
+            listener(call)
         await self._notify()
         return web.json_response(body, status=status)
 

@@ -207,11 +207,13 @@ async def test_flood_limit_delays_the_reply_instead_of_losing_it(bot: RunningBot
     assert "<b>The Martian</b>" in reply.params["text"]
     statuses = [c.status for c in bot.emulator.calls[mark:] if c.method == "sendMessage"]
     assert statuses == [429, 200]
+    await search_in_private(bot, "/help")  # anything still queued would be sent before this
+    assert len(bot.emulator.successful("sendMessage", after=mark)) == 2  # the reply once, then the help
 
 
 @pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
 async def test_a_flood_limited_typing_indicator_does_not_hold_up_the_search(bot: RunningBot) -> None:
-    bot.emulator.flood_once("sendChatAction", retry_after=30)  # under the limiter's max_delay
+    bot.emulator.flood_once("sendChatAction", retry_after=30)
     mark = bot.emulator.mark()
     reply = await search_in_private(bot)
     assert "<b>The Martian</b>" in reply.params["text"]

@@ -1,5 +1,6 @@
-"""The flood limiter retries after Telegram's delay, and gives up when asked to wait too often or too long,
-or at once for a mere typing indicator."""
+"""The flood limiter (PTB's AIORateLimiter) retries a 429 after Telegram's delay, gives up after its retries,
+and never waits for a mere typing indicator. The end-to-end case (a 429 on a reply, answered exactly once) is
+in test_e2e."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Any
 
 import pytest
 from telegram.error import RetryAfter
+from telegram.ext import AIORateLimiter
 
-from bot.telegram.flood import RetryOnFlood
+from bot.telegram.flood import MAX_FLOOD_WAIT, MAX_RETRIES, FloodLimiter, FloodWaitTooLong
 
 # PTB 22 warns that `retry_after` will become a timedelta; the limiter already handles both.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
@@ -29,28 +31,41 @@ class FloodedEndpoint:
         return True
 
 
+async def limited(endpoint: FloodedEndpoint, method: str, limiter: FloodLimiter | None = None) -> Any:
+    limiter = limiter or FloodLimiter()
+    await limiter.initialize()
+    try:
+        return await limiter.process_request(endpoint, (), {}, method, {"chat_id": 1001}, None)
+    finally:
+        await limiter.shutdown()
+
+
+def test_it_is_ptbs_own_limiter() -> None:
+    assert isinstance(FloodLimiter(), AIORateLimiter)
+
+
 async def test_retries_until_the_request_goes_through() -> None:
     endpoint = FloodedEndpoint(floods=2)
-    result = await RetryOnFlood(max_retries=3).process_request(endpoint, (), {}, "sendMessage", {}, None)
-    assert result is True and endpoint.calls == 3
+    assert await limited(endpoint, "sendMessage") is True
+    assert endpoint.calls == 3
 
 
 async def test_gives_up_after_max_retries() -> None:
     endpoint = FloodedEndpoint(floods=10)
     with pytest.raises(RetryAfter):
-        await RetryOnFlood(max_retries=2).process_request(endpoint, (), {}, "sendMessage", {}, None)
-    assert endpoint.calls == 3
-
-
-async def test_does_not_wait_unreasonably_long() -> None:
-    endpoint = FloodedEndpoint(floods=1, retry_after=3600)
-    with pytest.raises(RetryAfter):
-        await RetryOnFlood(max_delay=60).process_request(endpoint, (), {}, "sendMessage", {}, None)
-    assert endpoint.calls == 1
+        await limited(endpoint, "sendMessage")
+    assert endpoint.calls == MAX_RETRIES + 1
 
 
 async def test_a_typing_indicator_is_never_waited_for() -> None:
-    endpoint = FloodedEndpoint(floods=1, retry_after=1)
+    endpoint = FloodedEndpoint(floods=1, retry_after=30)
     with pytest.raises(RetryAfter):
-        await RetryOnFlood().process_request(endpoint, (), {}, "sendChatAction", {}, None)
+        await limited(endpoint, "sendChatAction")
+    assert endpoint.calls == 1
+
+
+async def test_does_not_wait_unreasonably_long() -> None:
+    endpoint = FloodedEndpoint(floods=1, retry_after=int(MAX_FLOOD_WAIT) * 60)
+    with pytest.raises(FloodWaitTooLong):
+        await limited(endpoint, "sendMessage")
     assert endpoint.calls == 1
