@@ -42,3 +42,14 @@ def test_text_that_names_no_title_resolves_to_nothing() -> None:
     assert resolved("asdkjh qwe") is None
     assert resolved("a heist in space") is None
     assert resolved("!!!") is None
+
+
+def test_an_indefinite_article_asks_for_a_kind_of_film_unless_a_title_starts_so() -> None:
+    index = TitleIndex([film("tt1", "The Comedy", 2012, 50), film("tt2", "A Beautiful Mind", 2001, 3000),
+                        film("tt3", "Love Story", 1970, 200)])
+    assert index.resolve("a comedy") is None
+    assert index.resolve("a love story") is None
+    match = index.resolve("a beautifull mind")
+    assert match is not None and match.facts.imdb_id == "tt2"
+    match = index.resolve("the comedy")
+    assert match is not None and match.facts.imdb_id == "tt1"
