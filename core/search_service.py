@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 CANDIDATES = 60
 # Also this many of the closest well-known films (see RetrievalRequest.well_known).
 WELL_KNOWN_CANDIDATES = 20
+# "movies like X" inside a search is answered as /similar only when X is this close to a title (0-100).
+IMPLICIT_LIKE_SCORE = 83.0
 # A query this short may be a title, typed with a typo: it is looked up among the titles too.
 TITLE_QUERY_WORDS = 6
 
@@ -142,7 +144,8 @@ class SearchService:
                 started: float) -> SearchResults:
         like = similar_title(intent.text)
         if like is not None:
-            match = self.title_index().resolve(like)
+            # Stricter than /similar: here the words after "like" may be a description ("more like a thriller").
+            match = self.title_index().resolve(like, min_score=IMPLICIT_LIKE_SCORE)
             if match is not None:
                 return self._similar_page(intent.text, match, limit, offset, started)
         return self._rank_page(intent, vector, limit, offset, started)

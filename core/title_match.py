@@ -28,6 +28,7 @@ MIN_SCORE = 80.0
 NEAR = 6.0
 _YEAR = re.compile(r"\b(19[0-9]{2}|20[0-2][0-9])\b")
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an) ")
+_INDEFINITE = re.compile(r"^(?:a|an) ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,12 @@ class TitleIndex:
             same_year = year is not None and facts.year is not None and abs(facts.year - year) <= 1
             return same_year, score + NEAR * min(1.0, math.log1p(facts.vote_count) / math.log1p(10_000))
 
+        if _INDEFINITE.match(" ".join(words)):
+            # "a comedy", "a love story": a kind of film, unless a title begins so too ("A Beautiful Mind").
+            found = [item for item in found if _INDEFINITE.match(self._facts[item[2]].title_line.strip())]
+            if not found:
+                return None
+            best = max(score for _, score, _ in found)
         near = [item for item in found if item[1] >= best - NEAR]
         _, score, i = max(near, key=preference)
         return TitleMatch(self._facts[i], float(score))

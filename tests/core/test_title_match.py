@@ -51,3 +51,14 @@ def test_an_exact_imdb_id_names_its_film_and_an_unknown_one_nothing() -> None:
     match = index.resolve("tt3659388")
     assert match is not None and match.facts.title_words == ["the", "martian"]
     assert index.resolve("tt9999999") is None
+
+
+def test_an_indefinite_article_asks_for_a_kind_of_film_unless_a_title_starts_so() -> None:
+    index = TitleIndex([film("tt1", "The Comedy", 2012, 50), film("tt2", "A Beautiful Mind", 2001, 3000),
+                        film("tt3", "Love Story", 1970, 200)])
+    assert index.resolve("a comedy") is None
+    assert index.resolve("a love story") is None
+    match = index.resolve("a beautifull mind")
+    assert match is not None and match.facts.imdb_id == "tt2"
+    match = index.resolve("the comedy")
+    assert match is not None and match.facts.imdb_id == "tt1"
