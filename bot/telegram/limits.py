@@ -4,19 +4,31 @@ The checks route like the search handlers (the same command names, the same filt
 stays silent here too); a user over `RATE_LIMIT` gets a polite note with the wait, and the update goes no
 further (`ApplicationHandlerStop`). Inline queries count under their own key, so typing in inline mode does
 not use up a user's chat searches; scrolling an inline answer (a non-empty `offset`) is paging, not a search.
+Button presses (paging, "Like #n") run a search each, so they count with the user's chat searches.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 
 from telegram import InlineQueryResultsButton, Update
-from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, InlineQueryHandler, MessageHandler
+from telegram.error import TelegramError
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+)
 from telegram.ext import filters as f
 
 from bot.telegram.context import Context
 from core.rate_limit import RateLimiter
 from core.search_guard import slow_down_message
+
+logger = logging.getLogger(__name__)
 
 LIMIT_GROUP = -1  # before the search handlers in group 0
 SEARCH_COMMANDS = ("movie", "similar")
@@ -50,8 +62,23 @@ def limit_handlers(limiter: RateLimiter) -> list[BaseHandler[Update, Context, No
         await inline.answer([], button=button, cache_time=0)
         raise ApplicationHandlerStop
 
+    async def check_button(update: Update, context: Context) -> None:
+        """Paging and "Like #n" presses search too, so they count like any search."""
+        query = update.callback_query
+        if query is None:
+            return
+        wait = limiter.check(f"telegram:{query.from_user.id}")
+        if wait is None:
+            return
+        try:
+            await query.answer(slow_down_message(wait))
+        except TelegramError as error:
+            logger.info("Could not answer a rate-limited button press: %s", error)
+        raise ApplicationHandlerStop
+
     return [
         CommandHandler(SEARCH_COMMANDS, check_command, filters=_NEW_MESSAGES),
+        CallbackQueryHandler(check_button),
         MessageHandler(f.TEXT & ~f.COMMAND & f.ChatType.PRIVATE & _NEW_MESSAGES, check_message),
         InlineQueryHandler(check_inline),
     ]

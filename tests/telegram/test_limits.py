@@ -15,6 +15,7 @@ from tests.telegram.conftest import RunningBot
 from tests.telegram.emulator import USER_ID, BotApiEmulator
 from tests.telegram.harness import start_bot
 from tests.telegram.test_e2e import in_chat
+from tests.telegram.test_similar import buttons, press
 
 OTHER_USER = 3003
 GROUP_ID = -100500
@@ -110,3 +111,17 @@ async def test_past_the_pending_cap_a_search_gets_a_polite_busy(emulator: BotApi
     finally:
         gated.gate.set()
         await bot.shut_down()
+
+
+async def test_button_presses_count_as_searches(limited: RunningBot) -> None:
+    mark = limited.emulator.mark()
+    limited.emulator.send_text("/movie astronaut stranded on Mars")
+    first = await limited.emulator.wait_for("sendMessage", after=mark)
+    like = buttons(first)["Like #2"]
+    _, reply = await press(limited, first, like, "sendMessage")  # the second search of two allowed
+    assert reply.params["text"].startswith("Films like")
+    mark = limited.emulator.mark()
+    limited.emulator.press_button(first.result, like)
+    answer = await limited.emulator.wait_for("answerCallbackQuery", after=mark)
+    assert wait_in_reply(answer.params["text"]) > 3000
+    assert len(limited.search.similar_calls) == 1
