@@ -1,5 +1,10 @@
 """`movie-bot serve`: run every chat adapter whose token is set, side by side in one event loop.
 
+With PORT set, an HTTP server (bot.http_server) starts first and answers `/healthz` while the rest warms up; it
+also carries `/search` (SEARCH_API) and Telegram's webhook (TELEGRAM_WEBHOOK_URL). Without any token, serve
+opens the console chat on a terminal; on a platform (no terminal) it exits 2, so a misspelled secret shows up
+as a failed deploy instead of a worker that quietly did nothing.
+
 The search service is built once, in a worker thread, handed to each adapter as a constructor argument, and
 closed once when they have all stopped. SIGTERM and SIGINT set one stop event that every adapter watches, so a
 deploy's stop signal ends the process cleanly with exit code 0.
@@ -15,6 +20,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from bot.http_server import HttpFront
 from core.bootstrap import build_search_service
 from core.search_port import MovieSearch
 from core.settings import Settings
@@ -22,47 +28,77 @@ from core.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+NO_TOKEN = (
+    "No TELEGRAM_TOKEN or DISCORD_TOKEN is set, so no chat adapter can start."
+)
+
+
 def serve(settings: Settings, console: Callable[[Settings], int]) -> int:
-    if settings.telegram_token is None and settings.discord_token is None:
-        sys.stderr.write(
-            "No TELEGRAM_TOKEN or DISCORD_TOKEN is set, so no chat adapter can start. "
-            "Opening the local console chat instead.\n"
-        )
+    if settings.telegram_token is None and settings.discord_token is None and not settings.search_api:
+        if not sys.stdin.isatty():
+            sys.stderr.write(
+                f"{NO_TOKEN} Set one of them (on fly.io: `fly secrets set TELEGRAM_TOKEN=...`; on railway: the "
+                "service's Variables) and check its spelling. Not opening the console chat: there is no terminal.\n"
+            )
+            return 2
+        sys.stderr.write(f"{NO_TOKEN} Opening the local console chat instead.\n")
         return console(settings)
     return asyncio.run(run_adapters(settings))
 
 
 async def run_adapters(settings: Settings, stop: asyncio.Event | None = None) -> int:
     stop = stop or asyncio.Event()
+    front = HttpFront(settings, stop)  # a bad webhook setting fails here, before anything starts
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        search: MovieSearch = await asyncio.to_thread(build_search_service, settings)
+        await front.start()
+        service = await asyncio.to_thread(build_search_service, settings)
+        search: MovieSearch = service
+        front.index_ready(service, search)
         try:
-            return await _run_until_stopped(_adapters(settings, search, stop), stop)
+            return await _run_until_stopped(_adapters(settings, search, stop, front), stop)
         finally:
             await search.aclose()
     finally:
+        await front.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         logger.info("stopped")
 
 
-def _adapters(settings: Settings, search: MovieSearch, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
+def _adapters(
+    settings: Settings, search: MovieSearch, stop: asyncio.Event, front: HttpFront
+) -> list[Coroutine[Any, Any, None]]:
     runners: list[Coroutine[Any, Any, None]] = []
     if settings.telegram_token is not None:
         from bot.telegram.app import build_application, run_telegram
 
-        runners.append(run_telegram(build_application(settings, search), stop))
+        application = build_application(settings, search)
+        if front.webhook is not None:
+            front.webhook.application = application
+        runners.append(run_telegram(
+            application, stop, webhook=front.webhook.config if front.webhook is not None else None,
+            startup_retry_seconds=settings.startup_retry_seconds, report=front.health.reporter("telegram"),
+        ))
     if settings.discord_token is not None:
         from bot.discord.client import build_client, run_discord
 
         token = settings.discord_token.get_secret_value()
-        runners.append(run_discord(build_client(settings, search), token, stop))
+        runners.append(run_discord(
+            build_client(settings, search), token, stop, startup_retry_seconds=settings.startup_retry_seconds,
+            drain_seconds=settings.shutdown_seconds, report=front.health.reporter("discord"),
+        ))
+    if not runners:  # SEARCH_API alone: the seed's HTTP service, no chat
+        runners.append(_until(stop))
     return runners
+
+
+async def _until(stop: asyncio.Event) -> None:
+    await stop.wait()
 
 
 async def _run_until_stopped(runners: list[Coroutine[Any, Any, None]], stop: asyncio.Event) -> int:
