@@ -11,15 +11,29 @@ ifneq ($(wildcard $(SHARED_CSV)),)
 export MOVIES_CSV ?= $(abspath $(SHARED_CSV))
 endif
 
-.PHONY: setup run test lint bench eval
+# The lock files pin every dependency with its hash (pip-compile, `make lock`). The ingest lock holds the CPU
+# build of torch, torch==2.13.0+cpu, which lives on PyTorch's CPU index (PyPI's Linux torch pulls CUDA, several GB).
+TORCH_INDEX ?= --extra-index-url https://download.pytorch.org/whl/cpu
+LOCKS := requirements/serve.txt requirements/ingest.txt
+PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe --no-emit-index-url \
+	--no-emit-find-links
 
-$(STAMP): pyproject.toml
+.PHONY: setup run test lint bench eval lock
+
+$(STAMP): pyproject.toml $(LOCKS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# CPU torch first: a bare `torch` requirement would pull a CUDA build of several GB.
-	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet --require-hashes $(addprefix -r ,$(LOCKS)) $(TORCH_INDEX)
+	# The project itself and the dev tools; every runtime dependency is already pinned above.
 	$(BIN)/pip install --quiet -e ".[all,dev]"
 	touch $(STAMP)
+
+# Refresh the locks after changing dependencies in pyproject.toml (or to take newer releases), then commit them.
+lock: setup
+	$(BIN)/pip install --quiet pip-tools
+	$(PIP_COMPILE) --extra telegram --extra discord --extra server -o requirements/serve.txt pyproject.toml
+	$(PIP_COMPILE) $(TORCH_INDEX) --extra server --extra ingest -o requirements/ingest.txt \
+		pyproject.toml requirements/torch-cpu.in
 
 setup: $(STAMP)
 
