@@ -14,7 +14,7 @@ endif
 # The lock files pin every dependency with its hash (pip-compile, `make lock`). The ingest lock holds the CPU
 # build of torch, torch==2.13.0+cpu, which lives on PyTorch's CPU index (PyPI's Linux torch pulls CUDA, several GB).
 TORCH_INDEX ?= --extra-index-url https://download.pytorch.org/whl/cpu
-LOCKS := requirements/serve.txt requirements/ingest.txt
+LOCKS := requirements/serve.txt requirements/qdrant-client.txt requirements/ingest.txt
 PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe --no-emit-index-url \
 	--no-emit-find-links
 
@@ -31,7 +31,8 @@ $(STAMP): pyproject.toml $(LOCKS)
 # Refresh the locks after changing dependencies in pyproject.toml (or to take newer releases), then commit them.
 lock: setup
 	$(BIN)/pip install --quiet pip-tools
-	$(PIP_COMPILE) --extra telegram --extra discord --extra server -o requirements/serve.txt pyproject.toml
+	$(PIP_COMPILE) --extra telegram --extra discord -o requirements/serve.txt pyproject.toml
+	$(PIP_COMPILE) --extra server -o requirements/qdrant-client.txt pyproject.toml
 	$(PIP_COMPILE) $(TORCH_INDEX) --extra server --extra ingest -o requirements/ingest.txt \
 		pyproject.toml requirements/torch-cpu.in
 

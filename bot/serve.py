@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import signal
 import sys
@@ -34,6 +35,12 @@ NO_TOKEN = (
 
 
 def serve(settings: Settings, console: Callable[[Settings], int]) -> int:
+    if settings.qdrant_url is not None and importlib.util.find_spec("qdrant_client") is None:
+        sys.stderr.write(
+            "QDRANT_URL is set, but the Qdrant client is not installed: `pip install 'movie-bot[server]'`, or build "
+            "the image with `--build-arg QDRANT_CLIENT=on`.\n"
+        )
+        return 2
     if settings.telegram_token is None and settings.discord_token is None and not settings.search_api:
         if not sys.stdin.isatty():
             sys.stderr.write(

@@ -90,7 +90,7 @@ def test_dockerignore_keeps_secrets_history_and_tests_out_of_the_build() -> None
 
 
 def test_locks_pin_every_package_with_hashes() -> None:
-    for name in ("serve.txt", "ingest.txt"):
+    for name in ("serve.txt", "qdrant-client.txt", "ingest.txt"):
         text = (ROOT / "requirements" / name).read_text()
         entries = re.findall(r"^([A-Za-z0-9_.-]+)(\S*) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)", text, re.M)
         names = {entry[0] for entry in entries}
@@ -98,4 +98,6 @@ def test_locks_pin_every_package_with_hashes() -> None:
         assert len(names) == len(re.findall(r"^[A-Za-z0-9_.-]+==", text, re.M)), f"{name}: a pin without a hash"
     serve = (ROOT / "requirements" / "serve.txt").read_text()
     assert "torch" not in serve and "sentence-transformers" not in serve
+    assert "qdrant-client" not in serve  # an image option (QDRANT_CLIENT=on), from its own lock
+    assert "\nqdrant-client==" in (ROOT / "requirements" / "qdrant-client.txt").read_text()
     assert re.search(r"^torch==[\d.]+\+cpu ", (ROOT / "requirements" / "ingest.txt").read_text(), re.M)
