@@ -27,14 +27,15 @@ ARG MOVIES_SHA256=c148ca17c3c2fe117048c7f6565374496f831ccdbddd91c5f8214a53367965
 COPY scripts/fetch_catalog.py catalog/ ./catalog/
 RUN python catalog/fetch_catalog.py "$MOVIES_CSV" "$MOVIES_SHA256" /build/movies.catalog
 COPY core/ core/
+COPY scripts/compact_bundle.py ./
+# Then, in the same step (a committed layer no longer knows which bytes are holes): drop what serving never reads,
+# ingest's vector cache and the never-written space of Qdrant's preallocated page files, which a layer would
+# store as zeros; and keep the resolved version directory only.
 RUN INDEX_PATH=/build/index QDRANT_URL= HF_HUB_OFFLINE=1 python -c "import sys; \
 from core.ingest import run_ingest; from core.settings import load_settings; \
 print('\n'.join(run_ingest(load_settings(), sys.argv[1], progress=False).lines()))" /build/movies.catalog \
- && cp -a "$(readlink -f /build/index)" /index
-# Serving needs neither ingest's vector cache nor the holes of Qdrant's preallocated page files (a layer would
-# store them as zeros).
-COPY scripts/compact_bundle.py /build/
-RUN python /build/compact_bundle.py /index
+ && python compact_bundle.py "$(readlink -f /build/index)" \
+ && mv "$(readlink -f /build/index)" /index
 
 FROM ${PYTHON_IMAGE} AS wheel
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
