@@ -28,10 +28,7 @@ from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-
-NO_TOKEN = (
-    "No TELEGRAM_TOKEN or DISCORD_TOKEN is set, so no chat adapter can start."
-)
+NO_TOKEN = "No TELEGRAM_TOKEN or DISCORD_TOKEN is set, so no chat adapter can start."
 
 
 def serve(settings: Settings, console: Callable[[Settings], int]) -> int:
