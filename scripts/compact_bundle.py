@@ -6,7 +6,7 @@ serves reads it, and a serving image never ingests.
 Qdrant Edge preallocates each storage page file (`page_N.dat`: 32 MB for payloads and sparse vectors, 2 MB for
 payload indexes) as a sparse file, and writes only the blocks it uses; the empty segment it keeps for appends
 is nothing but such holes. On disk the holes cost nothing, but an image layer is a tar, which stores them as
-zeros: about 125 MB of the full catalog's bundle. This truncates each page file where its last written extent
+zeros, most of the shard's size in the image. This truncates each page file where its last written extent
 ends, as the filesystem reports it (SEEK_DATA/SEEK_HOLE), so only bytes Qdrant never wrote are dropped; Qdrant
 reads a page only where its tracker says data was written. On a filesystem that does not report holes nothing
 is trimmed.
