@@ -51,8 +51,8 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1 PYTHON
     INDEX_PATH=/app/index
 RUN groupadd --system --gid 10001 moviebot \
  && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/moviebot moviebot
-# QDRANT_CLIENT=on adds the Qdrant client and its gRPC stack for QDRANT_URL: a Qdrant server or Qdrant Cloud instead of the
-# index built in.
+# QDRANT_CLIENT=on adds the Qdrant client and its gRPC stack, for QDRANT_URL: a Qdrant server or Qdrant Cloud
+# instead of the index built in.
 ARG QDRANT_CLIENT=off
 COPY requirements/serve.txt requirements/qdrant-client.txt /tmp/requirements/
 RUN pip install --require-hashes --no-deps -r /tmp/requirements/serve.txt \
