@@ -1,18 +1,71 @@
-# Two stages: the builder has torch to ingest and export the ONNX encoder; the runtime image has none of it.
-FROM python:3.11-slim AS builder
-WORKDIR /app
-COPY . .
-RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
- && pip install --no-cache-dir ".[ingest]"
-ARG MOVIES_CSV
-RUN INDEX_PATH=/app/index movie-bot ingest ${MOVIES_CSV:+--csv "$MOVIES_CSV"}
+# movie-bot: a serving image with the index built in, and no torch.
+#
+# Stages, each cached on its own inputs only:
+#   ingest-deps  torch (CPU) and the ingest stack, from requirements/ingest.txt (hash-checked)
+#   index        the catalog (MOVIES_CSV, checked against MOVIES_SHA256) and core/ -> the index bundle, its
+#                never-written page space trimmed; a change to bot/ or the README does not rebuild it
+#   wheel        the project itself as a wheel
+#   runtime      python:3.11-slim + requirements/serve.txt (+ qdrant-client.txt with QDRANT_CLIENT=on) + the
+#                index (one copy) + the wheel, as a non-root user
+#
+# Build from a local catalog instead of the default URL:
+#   docker build --build-arg MOVIES_CSV=catalog/tmdb-movies.zip .      (the file put in catalog/)
+ARG PYTHON_IMAGE=python:3.11-slim
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE} AS ingest-deps
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+WORKDIR /build
+COPY requirements/ingest.txt requirements/ingest.txt
+# torch==2.13.0+cpu is pinned (with its hash) in the lock; the CPU index is where that build lives.
+RUN pip install --require-hashes --no-deps -r requirements/ingest.txt \
+      --extra-index-url https://download.pytorch.org/whl/cpu
+
+FROM ingest-deps AS index
+# The seed's public copy; its CSV (plain, or zipped) must have this sha256.
+ARG MOVIES_CSV=https://hongtaoh.com/files/tmdb-movies.csv
+ARG MOVIES_SHA256=c148ca17c3c2fe117048c7f6565374496f831ccdbddd91c5f8214a533679650f
+COPY scripts/fetch_catalog.py catalog/ ./catalog/
+RUN python catalog/fetch_catalog.py "$MOVIES_CSV" "$MOVIES_SHA256" /build/movies.catalog
+COPY core/ core/
+COPY scripts/compact_bundle.py ./
+# Then, in the same step (a committed layer no longer knows which bytes are holes): drop what serving never reads,
+# ingest's vector cache and the never-written space of Qdrant's preallocated page files, which a layer would
+# store as zeros; and keep the resolved version directory only.
+RUN INDEX_PATH=/build/index QDRANT_URL= HF_HUB_OFFLINE=1 python -c "import sys; \
+from core.ingest import run_ingest; from core.settings import load_settings; \
+print('\n'.join(run_ingest(load_settings(), sys.argv[1], progress=False).lines()))" /build/movies.catalog \
+ && python compact_bundle.py "$(readlink -f /build/index)" \
+ && mv "$(readlink -f /build/index)" /index
+
+FROM ${PYTHON_IMAGE} AS wheel
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY core/ core/
+COPY bot/ bot/
+COPY scripts/ scripts/
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
+FROM ${PYTHON_IMAGE} AS runtime
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
+    INDEX_PATH=/app/index
+RUN groupadd --system --gid 10001 moviebot \
+ && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/moviebot moviebot
+# QDRANT_CLIENT=on adds the Qdrant client and its gRPC stack, for QDRANT_URL: a Qdrant server or Qdrant Cloud
+# instead of the index built in.
+ARG QDRANT_CLIENT=off
+COPY requirements/serve.txt requirements/qdrant-client.txt /tmp/requirements/
+RUN pip install --require-hashes --no-deps -r /tmp/requirements/serve.txt \
+ && if [ "$QDRANT_CLIENT" = on ]; then pip install --require-hashes --no-deps -r /tmp/requirements/qdrant-client.txt; fi \
+ && rm -rf /tmp/requirements
+# The resolved version directory only: the bundle's symlink and versions folder would store it twice.
+# Owned by the runtime user: Qdrant Edge opens its storage files read-write.
+COPY --from=index --chown=10001:10001 /index /app/index
+COPY --from=wheel /wheels/ /tmp/wheels/
+RUN pip install --no-deps /tmp/wheels/*.whl && rm -rf /tmp/wheels
 WORKDIR /app
-COPY . .
-RUN pip install --no-cache-dir ".[telegram,discord,server]"
-COPY --from=builder /app/.index.versions /app/.index.versions
-COPY --from=builder /app/index /app/index
-ENV INDEX_PATH=/app/index PYTHONUNBUFFERED=1
+USER moviebot
+# PORT is unset by default (a worker); set it for /healthz, SEARCH_API or Telegram webhooks.
+EXPOSE 8080
 STOPSIGNAL SIGTERM
 CMD ["movie-bot", "serve"]

@@ -10,22 +10,40 @@ LIGHT_STAMP := $(LIGHT_VENV)/.installed
 # The first `make run` builds the index from MOVIES_CSV (default: the seed's public copy of the catalog);
 # with a local copy: `MOVIES_CSV=/path/to/tmdb-movies.zip make run`.
 
-.PHONY: setup run test test-light lint bench eval
+# The lock files pin every dependency with its hash (pip-compile, `make lock`). The ingest lock holds the CPU
+# build of torch, torch==2.13.0+cpu, which lives on PyTorch's CPU index (PyPI's Linux torch pulls CUDA, several GB).
+TORCH_INDEX ?= --extra-index-url https://download.pytorch.org/whl/cpu
+LOCKS := requirements/serve.txt requirements/qdrant-client.txt requirements/ingest.txt
+PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe --no-emit-index-url \
+	--no-emit-find-links
 
-$(STAMP): pyproject.toml
+.PHONY: setup run test test-light lint bench eval lock
+
+$(STAMP): pyproject.toml $(LOCKS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# CPU torch first: a bare `torch` requirement would pull a CUDA build of several GB.
-	$(BIN)/pip install --quiet torch==2.13.0
+	# CPU torch first, alone: with the PyTorch index on every lookup an offline machine waits on each package.
+	$(BIN)/pip install --quiet torch==2.13.0+cpu $(TORCH_INDEX)
+	$(BIN)/pip install --quiet --require-hashes $(addprefix -r ,$(LOCKS))
+	# The project itself and the dev tools; every runtime dependency is already pinned above.
 	$(BIN)/pip install --quiet -e ".[all,dev-ingest]"
 	touch $(STAMP)
 
-# No torch, sentence-transformers, tokenizers or pandas: what serving installs, plus pytest and the linters.
-$(LIGHT_STAMP): pyproject.toml
+# No torch, sentence-transformers, tokenizers or pandas: the serving lock, plus pytest and the linters.
+$(LIGHT_STAMP): pyproject.toml requirements/serve.txt
 	$(PYTHON) -m venv $(LIGHT_VENV)
 	$(LIGHT_VENV)/bin/pip install --quiet --upgrade pip
+	$(LIGHT_VENV)/bin/pip install --quiet --require-hashes -r requirements/serve.txt -r requirements/qdrant-client.txt
 	$(LIGHT_VENV)/bin/pip install --quiet -e ".[telegram,discord,server,dev]"
 	touch $(LIGHT_STAMP)
+
+# Refresh the locks after changing dependencies in pyproject.toml (or to take newer releases), then commit them.
+lock: setup
+	$(BIN)/pip install --quiet pip-tools
+	$(PIP_COMPILE) --extra telegram --extra discord -o requirements/serve.txt pyproject.toml
+	$(PIP_COMPILE) --extra server -o requirements/qdrant-client.txt pyproject.toml
+	$(PIP_COMPILE) $(TORCH_INDEX) --extra server --extra ingest -o requirements/ingest.txt \
+		pyproject.toml requirements/torch-cpu.in
 
 setup: $(STAMP)
 

@@ -36,7 +36,8 @@ class RedactSecrets(logging.Filter):
 def configure_logging(settings: Settings) -> None:
     secrets = [
         s.get_secret_value()
-        for s in (settings.telegram_token, settings.discord_token, settings.qdrant_api_key)
+        for s in (settings.telegram_token, settings.discord_token, settings.qdrant_api_key,
+                  settings.telegram_webhook_secret)
         if s is not None
     ]
     handler = logging.StreamHandler()

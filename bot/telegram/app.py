@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import logging
+from collections.abc import Callable
 
 from telegram import BotCommand, LinkPreviewOptions, Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
+from bot.startup import Stopped, describe, retry_at_startup
 from bot.telegram.context import CONTEXT_TYPES, TelegramApp
 from bot.telegram.flood import FloodLimiter
 from bot.telegram.handlers import build_handlers, on_error
 from bot.telegram.limits import LIMIT_GROUP, limit_handlers
 from bot.telegram.similar import build_similar_handlers
+from bot.telegram.webhook import MAX_CONNECTIONS, WebhookConfig
 from core.errors import ConfigError
 from core.search_guard import user_rate_limiter
 from core.search_port import MovieSearch
@@ -79,29 +82,87 @@ def build_application(settings: Settings, search: MovieSearch) -> TelegramApp:
     return application
 
 
-async def run_telegram(application: TelegramApp, stop: asyncio.Event) -> None:
-    """Poll until `stop` is set, then stop and shut down in order. Signal handling is the caller's.
+def unreachable(error: BaseException) -> bool:
+    """A network failure or a Bot API 5xx (PTB raises NetworkError for both); a 400 is not retried."""
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+class PollingErrors:
+    """`start_polling`'s error callback. PTB retries getUpdates itself, backing off up to 30 s; this replaces its
+    default, a traceback per failure, with one clear line: a 409 Conflict (a second poller: a laptop, or the old
+    instance during a redeploy) is explained once, then kept at debug level while it lasts."""
+
+    def __init__(self) -> None:
+        self.conflicts = 0
+
+    def __call__(self, error: TelegramError) -> None:
+        if isinstance(error, Conflict):
+            self.conflicts += 1
+            if self.conflicts == 1:
+                logger.error(
+                    "Telegram answered 409 Conflict: another instance is polling with this token (or a webhook is "
+                    "set for it). Only one poller per bot token may run: stop the other one, or use webhook mode "
+                    "for several instances. Retrying with backoff."
+                )
+            else:
+                logger.debug("409 Conflict again (%d so far): another instance is polling", self.conflicts)
+            return
+        logger.warning("Polling Telegram failed (%s); retrying with backoff", describe(error))
+
+
+async def run_telegram(
+    application: TelegramApp,
+    stop: asyncio.Event,
+    *,
+    webhook: WebhookConfig | None = None,
+    startup_retry_seconds: float = 0.0,
+    report: Callable[[str], None] = lambda state: None,
+) -> None:
+    """Poll (or, with `webhook`, receive updates through serve's HTTP app) until `stop` is set, then stop and
+    shut down in order. Signal handling is the caller's. An unreachable Bot API at start is retried for
+    `startup_retry_seconds`; `report` hears "retrying", "ready" and "stopped".
 
     Raises ConfigError when the token is rejected: PTB's own error would quote the token.
     """
     updater = application.updater
-    if updater is None:
-        raise ValueError("run_telegram needs an Application built with an updater")
+    if updater is None and webhook is None:
+        raise ValueError("run_telegram needs an Application built with an updater to poll")
     try:
         try:
-            await application.initialize()
+            await retry_at_startup(
+                application.initialize, what="The Telegram Bot API", unreachable=unreachable,
+                budget_seconds=startup_retry_seconds, stop=stop, on_retry=lambda: report("retrying"),
+            )
         except InvalidToken:
             raise ConfigError(
                 "TELEGRAM_TOKEN was rejected by the Bot API: copy the token from @BotFather again."
             ) from None
+        except Stopped:
+            return
         if application.post_init is not None:
             await application.post_init(application)
-        await updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
-        await application.start()
-        logger.info("Telegram bot @%s is running", application.bot.username)
+        if webhook is not None:
+            await application.start()  # consume the queue before Telegram starts filling it
+            await retry_at_startup(
+                lambda: application.bot.set_webhook(
+                    webhook.url, secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES,
+                    max_connections=MAX_CONNECTIONS,
+                ),
+                what="The Telegram Bot API (setWebhook)", unreachable=unreachable,
+                budget_seconds=startup_retry_seconds, stop=stop, on_retry=lambda: report("retrying"),
+            )
+        elif updater is not None:
+            await updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
+                                        bootstrap_retries=5, error_callback=PollingErrors())
+            await application.start()
+        report("ready")
+        logger.info("Telegram bot @%s is running (%s)", application.bot.username,
+                    "webhook" if webhook is not None else "polling")
         await stop.wait()
+    except Stopped:
+        return
     finally:
-        if updater.running:
+        if updater is not None and updater.running:
             await updater.stop()
         if application.running:
             await application.stop()
@@ -109,4 +170,5 @@ async def run_telegram(application: TelegramApp, stop: asyncio.Event) -> None:
         await application.bot.shutdown()  # closes the HTTP pools even when initialize failed half-way
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
+        report("stopped")
         logger.info("Telegram bot stopped")
