@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quantization", choices=("int8", "binary", "none"),
                         help="compressed vectors the graph walk compares (default: the shard's)")
     parser.add_argument("--caps-mb", default="", help="also answer under these memory caps (root), e.g. 256,1024")
-    parser.add_argument("--server-max", type=int, default=20_000,
+    parser.add_argument("--server-max", type=int, default=10_000,
                         help="largest size also run through qdrant-client's local mode (0: none)")
     parser.add_argument("--nice", type=int, default=0, help="niceness of the build and measuring processes")
     parser.add_argument("--keep", type=Path, help="keep the synthetic bundles under this directory")
