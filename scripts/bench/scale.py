@@ -144,6 +144,8 @@ def figures_from(raw: dict[str, Any], size: int, backend: str, build: dict[str, 
     dense: dict[str, dict[str, float]] = {}
     for ef, run in raw.get("dense", {}).items():
         entry = dict(_summary(run["ms"]))
+        if run.get("cpu_ms"):
+            entry["cpu_p50"] = percentile(run["cpu_ms"], 50)
         if exact is not None:
             for k in RECALL_K:
                 entry[f"recall@{k}"] = recall_at(run["ids"], exact, k)
@@ -155,7 +157,9 @@ def figures_from(raw: dict[str, Any], size: int, backend: str, build: dict[str, 
         rss_at_first_answer_mb=raw["at_first_answer"]["rss_mb"], peak_rss_mb=raw["at_end"]["peak_rss_mb"],
         anon_rss_end_mb=raw["at_end"]["anon_rss_mb"],
         search_ms=_summary(raw["search_ms"]), encode_ms=_summary(raw["encode_ms"]),
-        index_ms=_summary(raw["index_ms"]), throughput_qps=float(raw["throughput_qps"]),
+        index_ms=_summary(raw["index_ms"]) | ({"cpu_p50": percentile(raw["index_cpu_ms"], 50)}
+                                              if raw.get("index_cpu_ms") else {}),
+        throughput_qps=float(raw["throughput_qps"]),
         index_throughput_qps=float(raw["index_throughput_qps"]), throughput_errors=int(raw["throughput_errors"]),
         dense=dense, build={k: float(v) for k, v in build.items()},
     )
@@ -293,7 +297,8 @@ def _notes(options: ScaleOptions) -> list[str]:
         "memory-mapped index files, which the kernel can drop and reread; anon = RssAnon",
         "search = a whole lone search (SearchService.search); encode = the model alone on the same text; "
         "index = the retrieval (dense + sparse, both stages) alone on precomputed vectors; throughput = whole "
-        f"searches at {CONCURRENCY} concurrent, index throughput = retrieval alone on {CONCURRENCY} threads",
+        f"searches at {CONCURRENCY} concurrent, index throughput = retrieval alone on {CONCURRENCY} threads; "
+        "CPU = the searching thread's CPU time, which leaves out waits for a core on a busy machine",
         "dense = the dense retriever alone, top 60 as a search asks, at each hnsw_ef (default = Qdrant's: "
         "ef_construct, raised to the oversampled limit); recall@k = share of numpy's exact top k it finds",
         "qdrant-client local mode is a brute-force stand-in for a Qdrant server (no HNSW, no quantization, "
@@ -310,27 +315,29 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [f"movie-bot bench-scale: {report['latency_queries']} lone queries, {report['throughput_queries']} "
              f"more at {report['concurrency']} concurrent", ""]
     head = ("movies", "backend", "build", "on disk", "start", "RSS first/peak/anon", "search p50/p99",
-            "encode p50", "index p50/p99", "q/s", "index q/s", "dense recall@10/@60 (p50)")
+            "encode p50", "index p50/p99 (CPU p50)", "q/s", "index q/s", "dense recall@10/@60 (p50, CPU p50)")
     rows = [head]
     for s in report["sizes"]:
         dense = s["dense"].get("default", {})
-        recall = (f"{dense['recall@10']:.3f}/{dense['recall@60']:.3f} ({dense['p50']:.2f} ms)"
-                  if "recall@10" in dense else "exact")
+        recall = (f"{dense['recall@10']:.3f}/{dense['recall@60']:.3f} ({dense['p50']:.2f}, "
+                  f"{_num(dense.get('cpu_p50'), 2)} ms)" if "recall@10" in dense else "exact")
+        cpu = s["index_ms"].get("cpu_p50")
         rows.append((
             f"{s['size']:,}", s["backend"], f"{s['build_s']:.0f} s",
             f"{_num(s['bundle_mb'], 0)} MB" if s["bundle_mb"] is not None else "in RAM",
             f"{_num(s['start_to_first_answer_s'], 2)} s" if s["start_to_first_answer_s"] is not None else "-",
             f"{s['rss_at_first_answer_mb']:.0f}/{s['peak_rss_mb']:.0f}/{s['anon_rss_end_mb']:.0f} MB",
             f"{s['search_ms']['p50']:.2f}/{s['search_ms']['p99']:.2f} ms", f"{s['encode_ms']['p50']:.2f} ms",
-            f"{s['index_ms']['p50']:.2f}/{s['index_ms']['p99']:.2f} ms", f"{s['throughput_qps']:.0f}",
+            f"{s['index_ms']['p50']:.2f}/{s['index_ms']['p99']:.2f} ms" + (f" ({cpu:.2f})" if cpu else ""),
+            f"{s['throughput_qps']:.0f}",
             f"{s['index_throughput_qps']:.0f}", recall,
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     for s in report["sizes"]:
         if len(s["dense"]) > 1:
-            parts = [f"ef {ef}: {d['p50']:.2f} ms, recall@10 {d.get('recall@10', 0):.3f}, @60 "
-                     f"{d.get('recall@60', 0):.3f}" for ef, d in s["dense"].items()]
+            parts = [f"ef {ef}: {d['p50']:.2f} ms (CPU {_num(d.get('cpu_p50'), 2)}), recall@10 "
+                     f"{d.get('recall@10', 0):.3f}, @60 {d.get('recall@60', 0):.3f}" for ef, d in s["dense"].items()]
             lines.append(f"{s['size']:,} dense alone by hnsw_ef ({s['tuning']}): " + "; ".join(parts))
         if s["build"]:
             b = s["build"]
