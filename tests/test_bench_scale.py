@@ -109,10 +109,12 @@ def test_bench_scale_end_to_end_on_tiny_catalogs(built: tuple[Path, IngestReport
     edge = report["sizes"][-1]
     assert edge["bundle_mb"] > 0 and edge["build_s"] > 0 and edge["start_to_first_answer_s"] > 0
     assert set(edge["dense"]) == {"default", "64", "128", "256"}
+    assert edge["sparse_cpu_p50_ms"] >= 0
     for run in edge["dense"].values():
         for k in RECALL_K:
             assert 0.0 <= run[f"recall@{k}"] <= 1.0
     assert report["sizes"][1]["dense"] == {}  # local mode is exact: no recall to measure
+    assert report["sizes"][1]["sparse_cpu_p50_ms"] is None
     # The bundles were temporary, and the live source index is untouched.
     assert not list(tmp_path.glob("scale-*"))
     assert BundleStore(root / "index").require_live().is_dir()

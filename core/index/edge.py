@@ -58,6 +58,7 @@ from core.index.port import (
 )
 from core.index.records import RECORDS_FILE, open_records, write_records
 from core.models import Movie
+from core.sparse import SparseVec
 
 log = logging.getLogger(__name__)
 
@@ -346,6 +347,12 @@ class EdgeMovieIndex:
             hnsw_ef=hnsw_ef, quantization=QuantizationSearchParams(rescore=True, oversampling=DENSE_OVERSAMPLING))
         answer = self._shard.query(QueryRequest(limit=limit, query=Query.Nearest(vector.tolist(), using=DENSE),
                                                 with_payload=False, params=params))
+        return [self._table.row(p.id) for p in answer]
+
+    def sparse_rows(self, sparse: SparseVec, limit: int) -> list[int]:
+        """The sparse retriever alone, as stage 1 runs it: the facts rows it finds, best first (for timing it)."""
+        query = Query.Nearest(SparseVector(indices=sparse.indices, values=sparse.values), using=SPARSE)
+        answer = self._shard.query(QueryRequest(limit=limit, query=query, with_payload=False))
         return [self._table.row(p.id) for p in answer]
 
     def count(self) -> int:

@@ -136,6 +136,7 @@ class SizeFigures:
     build: dict[str, float] = field(default_factory=dict)
     caps: list[CapRun] = field(default_factory=list)
     tuning: dict[str, Any] = field(default_factory=dict)
+    sparse_cpu_p50_ms: float | None = None  # the sparse retriever alone, the searching thread's CPU time
 
 
 def figures_from(raw: dict[str, Any], size: int, backend: str, build: dict[str, Any], bundle_mb: float | None,
@@ -162,6 +163,7 @@ def figures_from(raw: dict[str, Any], size: int, backend: str, build: dict[str, 
         throughput_qps=float(raw["throughput_qps"]),
         index_throughput_qps=float(raw["index_throughput_qps"]), throughput_errors=int(raw["throughput_errors"]),
         dense=dense, build={k: float(v) for k, v in build.items()},
+        sparse_cpu_p50_ms=percentile(raw["sparse_cpu_ms"], 50) if raw.get("sparse_cpu_ms") else None,
     )
 
 
@@ -339,6 +341,8 @@ def format_report(report: dict[str, Any]) -> str:
             parts = [f"ef {ef}: {d['p50']:.2f} ms (CPU {_num(d.get('cpu_p50'), 2)}), recall@10 "
                      f"{d.get('recall@10', 0):.3f}, @60 {d.get('recall@60', 0):.3f}" for ef, d in s["dense"].items()]
             lines.append(f"{s['size']:,} dense alone by hnsw_ef ({s['tuning']}): " + "; ".join(parts))
+        if s.get("sparse_cpu_p50_ms") is not None:
+            lines.append(f"{s['size']:,} sparse alone (BM25 top 60): CPU p50 {s['sparse_cpu_p50_ms']:.2f} ms")
         if s["build"]:
             b = s["build"]
             lines.append(f"{s['size']:,} build: points {b.get('points_s', 0):.0f} s, upserts "
