@@ -42,7 +42,7 @@ def ranked(index_path: Path) -> list[list[tuple[str, float]]]:
         service.index.close()
 
 
-def _without_int8_copies(dim: int) -> Any:
+def _without_int8_copies(dim: int, tuning: Any = None) -> Any:
     """The shard config of bundles built before the int8 copies."""
     from qdrant_edge import EdgeConfig
 
