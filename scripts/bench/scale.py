@@ -212,6 +212,16 @@ def evict_from_page_cache(path: Path) -> None:
                 os.close(fd)
 
 
+def _check_cgroups() -> None:
+    """BadInput before anything is built when memory caps cannot be set here."""
+    from scripts.bench.memory_limit import CgroupUnavailable, MemoryCgroup
+
+    try:
+        MemoryCgroup.create(f"movie-bot-scale-{os.getpid()}-probe", 1024 * MB).remove()
+    except CgroupUnavailable as exc:
+        raise BadInput(f"--caps-mb needs root and the cgroup memory controller ({exc}).") from None
+
+
 def _capped(limit_mb: int, spec: dict[str, Any], tmp: Path, bundle: Path) -> CapRun:
     from scripts.bench.memory_limit import MemoryCgroup
 
@@ -250,6 +260,8 @@ def run_scale(settings: Settings, options: ScaleOptions, as_json: bool = False) 
 
 def measure_curve(settings: Settings, options: ScaleOptions, tmp: Path) -> dict[str, Any]:
     source = BundleStore(settings.index_path).require_live()
+    if options.caps_mb:
+        _check_cgroups()
     work = prepare_workload(settings, options.queries, tmp)
     throughput = work.throughput_queries[: options.throughput_queries]
     base = {"source": str(source), "warmup": WARMUP_QUERY, "latency_queries": work.latency_queries,
