@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -147,48 +146,6 @@ def _config(dim: int, tuning: ShardTuning | None = None) -> EdgeConfig:
     )
 
 
-# What a search reads in Qdrant Edge's files (qdrant-edge-py 0.9 layout, one folder per segment): the float32
-# vectors (rescoring), their int8 copies (the graph walk) and the sparse inverted index. See `warm_page_cache`.
-SEARCHED_FILES = (f"vector_storage-{DENSE}/matrix.dat", f"vector_storage-{DENSE}/quantized.data",
-                  f"vector_index-{SPARSE}/inverted_index.dat")
-_WARM_STEP = 2 * 1024 * 1024
-
-
-def warm_page_cache(shard_dir: Path) -> list[Path]:
-    """Asks the kernel to read the files searches use into the page cache, in the background; returns them.
-
-    Why: closing a shard drops its files from the page cache (Qdrant Edge does so in every memory tier), so after
-    each restart the first searches read vectors and the sparse index from disk: 112 major page faults in the
-    first 300 searches here. WILLNEED only starts readahead (24 MB for the full catalog, under 5 ms): nothing is
-    mapped, and the kernel may drop the pages again under memory pressure. Measured with the bench's workload
-    after a close, fresh processes with and without it alternating (seven pairs): start to first answer 0.36-0.38
-    instead of 0.43-0.51 s, p50 lower in six pairs (4.7-5.6 against 4.9-5.9 ms), p99 7.4-9.3 against 8.1-11.2 ms,
-    throughput and peak RSS (184 MB) unchanged; RSS at the first answer 162 instead of 154 MB. Under a 256 MB
-    memory cap: 363-372 against 348-399 queries/s, p99 8.7-8.8 against 9.5-16.0 ms; under 150 MB, 322-357 against
-    345-376 queries/s (the readahead competes for the little page cache left). Qdrant's own Memory.Cached maps the
-    files at load instead: 19 MB more RSS at the first answer, and under a 256 MB cap 288-307 instead of 361-380
-    queries/s.
-    """
-    if not hasattr(os, "posix_fadvise"):
-        return []
-    warmed = []
-    for path in sorted(p for name in SEARCHED_FILES for p in shard_dir.glob(f"segments/*/{name}")):
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            # In steps: one call for a whole file read ahead only part of it (8 of 16 MB here).
-            for offset in range(0, os.fstat(fd).st_size, _WARM_STEP):
-                os.posix_fadvise(fd, offset, _WARM_STEP, os.POSIX_FADV_WILLNEED)
-            warmed.append(path)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-    return warmed
-
-
 def year_filter(year_range: tuple[int, int] | None) -> Filter | None:
     if year_range is None:
         return None
@@ -279,7 +236,6 @@ class EdgeMovieIndex:
             raise IndexUnavailable(
                 "The movie index could not be opened; rebuild it with `movie-bot ingest`."
             ) from exc
-        warm_page_cache(bundle_dir / SHARD_DIR)
         count = self.count()
         table = _read_facts(bundle_dir / FACTS_FILE)
         if table is None or len(table) != count:  # absent, unreadable, or not of this shard
