@@ -22,8 +22,9 @@ PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --generate-hashes --all
 $(STAMP): pyproject.toml $(LOCKS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# CPU torch first, alone: with the PyTorch index on every lookup an offline machine waits on each package.
-	$(BIN)/pip install --quiet torch==2.13.0+cpu $(TORCH_INDEX)
+	# CPU torch first, alone and without its dependencies (the lock has them): PyTorch's index, asked about every
+	# package, would make an offline machine wait on each one.
+	$(BIN)/pip install --quiet --no-deps torch==2.13.0+cpu $(TORCH_INDEX)
 	$(BIN)/pip install --quiet --require-hashes $(addprefix -r ,$(LOCKS))
 	# The project itself and the dev tools; every runtime dependency is already pinned above.
 	$(BIN)/pip install --quiet -e ".[all,dev-ingest]"

@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="performance figures against the seed stack")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--queries", type=int, default=600, help="queries for the latency figures")
+    scale = sub.add_parser("bench-scale", help="the scale curve on synthetic catalogs")
+    from scripts.bench.scale_args import add_arguments
+
+    add_arguments(scale)
     return parser
 
 
@@ -78,6 +82,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from scripts.bench import run_bench
 
         return run_bench(settings, as_json=args.json, queries=args.queries)
+    if args.command == "bench-scale":
+        from scripts.bench.scale import options_from, run_scale
+
+        return run_scale(settings, options_from(args), as_json=args.json)
     raise AssertionError(args.command)
 
 

@@ -5,11 +5,13 @@ Ingest-only: imports pandas (through the catalog) and sentence-transformers, nev
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import shutil
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +59,7 @@ class IngestReport:
     encoder: str = "reused"
     parity: dict[str, Any] = field(default_factory=dict)
     took_s: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # seconds by stage, in the order they ran
 
     def lines(self) -> list[str]:
         lines = list(self.catalog.lines())
@@ -69,7 +72,27 @@ class IngestReport:
             + (f" (parity min cosine {self.parity['min_cosine']:.6f}, top-5 identical)" if self.parity else ""),
             f"took: {self.took_s:.1f} s",
         ]
+        if self.stages:
+            total = self.took_s or sum(self.stages.values())
+            lines.append("where the time went: " + ", ".join(
+                f"{name} {seconds:.1f} s ({seconds / total * 100:.0f}%)" if total > 0 else f"{name} {seconds:.1f} s"
+                for name, seconds in self.stages.items()))
         return lines
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Adds the time spent in the block to `name`."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - started
+
+
+READING, EMBEDDING, EXPORT, BUILDING = ("reading and cleaning", "embedding", "export and parity check",
+                                        "building the shard")
+EMBED_CHUNK = 512
+WRITE_CHUNK = 2048
 
 
 EncoderFactory = Callable[[str, bool], "TextEncoder"]
@@ -94,6 +117,7 @@ def run_ingest(
     started = time.perf_counter()
     if limit is not None and limit < 1:
         raise BadInput("--limit must be a positive number of movies.")
+    read_started = time.perf_counter()
     loaded = load_catalog(source or settings.movies_csv)
     movies = loaded.movies[:limit] if limit else loaded.movies
     if not movies:
@@ -102,6 +126,7 @@ def run_ingest(
     store = BundleStore(settings.index_path)
     on_server = settings.qdrant_url is not None or client is not None
     report = IngestReport(catalog=loaded.report, backend="qdrant server" if on_server else "qdrant edge")
+    report.stages[READING] = time.perf_counter() - read_started
     with store.build_lock():
         build_dir = store.new_build_dir()
         builder: IndexBuilder | None = None
@@ -162,24 +187,52 @@ def _build(
 
     st_encoder: TextEncoder | None = None
     if todo:
-        st_encoder = encoder_factory(settings.embedding_model, progress)
-        logger.info("embedding %d movies with %s", len(todo), settings.embedding_model)
-        dense[todo] = st_encoder.encode([dense_text(movies[i]) for i in todo], batch_size=64)
+        with report.stage(EMBEDDING):
+            st_encoder = encoder_factory(settings.embedding_model, False)
+            logger.info("embedding %d movies with %s", len(todo), settings.embedding_model)
+            dense[todo] = embed(st_encoder, [dense_text(movies[i]) for i in todo], progress)
 
-    encoder_files = _prepare_query_encoder(settings, live, live_manifest, same_model, build_dir, report,
-                                           st_encoder, encoder_factory, movies, dense)
+    with report.stage(EXPORT):
+        encoder_files = _prepare_query_encoder(settings, live, live_manifest, same_model, build_dir, report,
+                                               st_encoder, encoder_factory, movies, dense)
+    with report.stage(BUILDING):
+        _write_and_publish(settings, movies, hashes, dense, encoder_files, builder, progress)
+
+
+def embed(encoder: TextEncoder, texts: Sequence[str], progress: bool) -> np.ndarray:
+    """Vectors of `texts`, longest first in chunks so that a progress bar can follow (and batches hold texts
+    of similar length, as sentence-transformers would sort them), returned in the given order."""
+    from tqdm import tqdm
+
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    with tqdm(total=len(texts), unit="movie", desc="embedding", disable=not progress, file=sys.stderr) as bar:
+        for start in range(0, len(order), EMBED_CHUNK):
+            rows = order[start : start + EMBED_CHUNK]
+            out[rows] = encoder.encode([texts[i] for i in rows], batch_size=64)
+            bar.update(len(rows))
+    return out
+
+
+def _write_and_publish(settings: Settings, movies: Sequence[Movie], hashes: Sequence[str], dense: np.ndarray,
+                       encoder_files: dict[str, str], builder: IndexBuilder, progress: bool) -> None:
+    from tqdm import tqdm
+
     sparse = SparseEncoder()
-    points = [
-        IndexPoint(movie, digest, dense[i], sparse.document(sparse_text(movie)))
-        for i, (movie, digest) in enumerate(zip(movies, hashes, strict=True))
-    ]
-    builder.write(points)
+    with tqdm(total=len(movies), unit="movie", desc="building", disable=not progress, file=sys.stderr) as bar:
+        for start in range(0, len(movies), WRITE_CHUNK):
+            builder.write([
+                IndexPoint(movie, digest, dense[i], sparse.document(sparse_text(movie)))
+                for i, movie, digest in zip(range(start, len(movies)), movies[start : start + WRITE_CHUNK],
+                                            hashes[start : start + WRITE_CHUNK], strict=False)
+            ])
+            bar.update(min(WRITE_CHUNK, len(movies) - start))
     manifest = IndexManifest(
         model_name=settings.embedding_model,
         dim=dense.shape[1],
         recipe=RECIPE_VERSION,
         sparse_recipe=sparse.recipe,
-        points=len(points),
+        points=len(movies),
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         source=_describe_source(settings),
         encoder_files=encoder_files,

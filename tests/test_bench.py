@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata as md
 import json
 import random
@@ -26,7 +27,15 @@ from scripts.bench.queries import (
     generate_queries,
     load_dev_queries,
 )
-from scripts.bench.report import METRICS, BenchReport, StackFigures, advantage, format_table, to_json
+from scripts.bench.report import (
+    METRICS,
+    BenchReport,
+    StackFigures,
+    advantage,
+    floor_figures,
+    format_table,
+    to_json,
+)
 from scripts.bench.runner import DEV_QUERY_FILES, recall_at_5
 from scripts.bench.seed_index import catalog_key, read_catalog
 from scripts.bench.worker import anon_rss_mb, peak_rss_mb
@@ -239,3 +248,36 @@ def test_run_bench_rejects_a_bad_query_count(capsys: pytest.CaptureFixture[str])
 
 def test_anonymous_rss_is_part_of_the_resident_set() -> None:
     assert 1 < anon_rss_mb() <= peak_rss_mb()
+
+
+# --- the encode-only floor -----------------------------------------------------------------------------
+
+def test_floor_is_the_median_encode_and_the_ratio_of_p50_to_it() -> None:
+    floor, ratio = floor_figures(6.0, [5.0, 4.0, 3.0, 100.0])
+    assert floor == pytest.approx(4.5)
+    assert ratio == pytest.approx(6.0 / 4.5)
+    assert floor_figures(6.0, []) == (None, None)
+
+
+def _with_floor(floor: float, over: float) -> BenchReport:
+    report = _report()
+    ours = dataclasses.replace(report.ours, encode_floor_p50_ms=floor, p50_over_floor=over)
+    return dataclasses.replace(report, ours=ours)
+
+
+def test_floor_is_printed_beside_the_figures_and_is_a_target() -> None:
+    text = format_table(_with_floor(2.5, 1.2))
+    floor_line = next(x for x in text.splitlines() if "encode alone p50" in x)
+    assert "2.50 ms" in floor_line
+    ratio_line = next(x for x in text.splitlines() if "p50 / floor" in x)
+    assert "1.20x" in ratio_line and "<= 1.3x  PASS" in ratio_line
+    assert "targets met: 6/7" in text
+    assert "FAIL" in next(x for x in format_table(_with_floor(2.0, 1.5)).splitlines() if "p50 / floor" in x)
+
+
+def test_json_has_the_floor_under_ours() -> None:
+    data = json.loads(json.dumps(to_json(_with_floor(2.5, 1.2))))
+    assert data["ours"]["encode_floor_p50_ms"] == 2.5 and data["ours"]["p50_over_floor"] == 1.2
+    assert data["seed"]["encode_floor_p50_ms"] is None
+    assert data["targets"]["p50_over_floor"]["pass"] is True
+    assert "p50_over_floor" not in to_json(_report())["targets"]

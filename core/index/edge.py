@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from qdrant_edge import (
+    BinaryQuantizationConfig,
     CountRequest,
     Distance,
     EdgeConfig,
@@ -38,7 +39,7 @@ from qdrant_edge import (
     UpdateOperation,
 )
 
-from core.domain import Candidates, MovieFacts, movie_facts
+from core.domain import Candidates, MovieFacts, SparseVec, movie_facts
 from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.manifest import IndexManifest
@@ -74,7 +75,27 @@ _DENSE_SEARCH = SearchParams(quantization=QuantizationSearchParams(rescore=True,
 _EXACT_SCORES = SearchParams(quantization=QuantizationSearchParams(rescore=True))
 
 
-def _config(dim: int) -> EdgeConfig:
+@dataclass(frozen=True, slots=True)
+class ShardTuning:
+    """The dense index's knobs that matter as a catalog grows (`movie-bot bench-scale` tries them).
+
+    `quantization` is the compressed copy of the vectors the graph walk compares: "int8" (scalar, a quarter of
+    the float32 size), "binary" (one bit a dimension, a 32nd) or "none" (the float32 vectors themselves).
+    """
+
+    m: int = HNSW_M
+    ef_construct: int = HNSW_EF_CONSTRUCT
+    quantization: str = "int8"
+
+    def __post_init__(self) -> None:
+        if self.quantization not in QUANTIZATIONS:
+            raise ValueError(f"quantization must be one of {', '.join(QUANTIZATIONS)}")
+
+
+QUANTIZATIONS = ("int8", "binary", "none")
+
+
+def _config(dim: int, tuning: ShardTuning | None = None) -> EdgeConfig:
     """A read-mostly shard for a small machine: storage is memory-mapped (the OS pages it in and may evict it)
     and there is no write-ahead log, since a bundle is written once and flushed before it is published: far
     less resident memory, searches as fast.
@@ -86,53 +107,22 @@ def _config(dim: int) -> EdgeConfig:
     A year hint's filtered searches scan the movies of those years (decades hold at most a few thousand) rather
     than walk the graph, comparing the int8 copies too: no extra memory, faster than scanning the float32
     vectors, dev-set figures unchanged. Figures for all three: docs/performance.md."""
-    hnsw = HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_THRESHOLD_KB)
-    int8 = ScalarQuantizationConfig(type=ScalarType.Int8, quantile=0.99, memory=Memory.Cold)
+    tuning = tuning or ShardTuning()
+    hnsw = HnswIndexConfig(m=tuning.m, ef_construct=tuning.ef_construct, full_scan_threshold=FULL_SCAN_THRESHOLD_KB)
+    quantized: ScalarQuantizationConfig | BinaryQuantizationConfig | None = None
+    if tuning.quantization == "int8":
+        quantized = ScalarQuantizationConfig(type=ScalarType.Int8, quantile=0.99, memory=Memory.Cold)
+    elif tuning.quantization == "binary":
+        quantized = BinaryQuantizationConfig(memory=Memory.Cold)
     return EdgeConfig(
         vectors={DENSE: EdgeVectorParams(size=dim, distance=Distance.Cosine, memory=Memory.Cold, hnsw_config=hnsw,
-                                         quantization_config=int8)},
+                                         quantization_config=quantized)},
         sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf, memory=Memory.Cold)},
         payload_memory=Memory.Cold,
         id_tracker_memory=Memory.Cold,
         wal_enabled=False,
         max_search_threads=SEARCH_THREADS,
     )
-
-
-# What a search reads in Qdrant Edge's files (qdrant-edge-py 0.9 layout, one folder per segment): the float32
-# vectors (rescoring), their int8 copies (the graph walk) and the sparse inverted index. See `warm_page_cache`.
-SEARCHED_FILES = (f"vector_storage-{DENSE}/matrix.dat", f"vector_storage-{DENSE}/quantized.data",
-                  f"vector_index-{SPARSE}/inverted_index.dat")
-_WARM_STEP = 2 * 1024 * 1024
-
-
-def warm_page_cache(shard_dir: Path) -> list[Path]:
-    """Asks the kernel to read the files searches use into the page cache, in the background; returns them.
-
-    Why: closing a shard drops its files from the page cache (Qdrant Edge does so in every memory tier), so after
-    each restart the first searches read vectors and the sparse index from disk. WILLNEED only starts readahead:
-    nothing is mapped, and the kernel may drop the pages again under memory pressure. It brings the first answer
-    sooner and trims the tail latency, at the same throughput and peak memory; Qdrant's own Memory.Cached, which
-    maps the files at load instead, costs more memory and, under a cap, throughput (docs/performance.md).
-    """
-    if not hasattr(os, "posix_fadvise"):
-        return []
-    warmed = []
-    for path in sorted(p for name in SEARCHED_FILES for p in shard_dir.glob(f"segments/*/{name}")):
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            # In steps: one call for a whole file read ahead only part of it.
-            for offset in range(0, os.fstat(fd).st_size, _WARM_STEP):
-                os.posix_fadvise(fd, offset, _WARM_STEP, os.POSIX_FADV_WILLNEED)
-            warmed.append(path)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-    return warmed
 
 
 _WELL_KNOWN = Filter(must=[FieldCondition(key="vote_count", range=RangeFloat(gte=float(WELL_KNOWN_VOTES)))])
@@ -183,7 +173,6 @@ class EdgeMovieIndex:
             raise IndexUnavailable(
                 "The movie index could not be opened; rebuild it with `movie-bot ingest`."
             ) from exc
-        warm_page_cache(bundle_dir / SHARD_DIR)
         try:
             count = self.count()
             self._facts = _read_facts(bundle_dir / FACTS_FILE, count)
@@ -262,6 +251,21 @@ class EdgeMovieIndex:
     def catalog_facts(self) -> Sequence[MovieFacts]:
         return self._facts
 
+    def dense_rows(self, vector: np.ndarray, limit: int, hnsw_ef: int | None = None) -> list[int]:
+        """The dense retriever alone, as stage 1 runs it (or with another `hnsw_ef`): the facts rows it finds,
+        best first. For measuring the approximate search against an exact one."""
+        params = _DENSE_SEARCH if hnsw_ef is None else SearchParams(
+            hnsw_ef=hnsw_ef, quantization=QuantizationSearchParams(rescore=True, oversampling=DENSE_OVERSAMPLING))
+        answer = self._shard.query(QueryRequest(limit=limit, query=Query.Nearest(vector.tolist(), using=DENSE),
+                                                with_payload=False, params=params))
+        return [int(p.id) for p in answer]
+
+    def sparse_rows(self, sparse: SparseVec, limit: int) -> list[int]:
+        """The sparse retriever alone, as stage 1 runs it: the facts rows it finds, best first (for timing it)."""
+        query = Query.Nearest(SparseVector(indices=sparse.indices, values=sparse.values), using=SPARSE)
+        answer = self._shard.query(QueryRequest(limit=limit, query=query, with_payload=False))
+        return [int(p.id) for p in answer]
+
     def count(self) -> int:
         return int(self._shard.count(CountRequest()))
 
@@ -273,11 +277,11 @@ class EdgeMovieIndex:
 class EdgeIndexBuilder:
     """Writes a complete bundle in a new version directory; `publish` swaps it in."""
 
-    def __init__(self, store: BundleStore, build_dir: Path, dim: int) -> None:
+    def __init__(self, store: BundleStore, build_dir: Path, dim: int, tuning: ShardTuning | None = None) -> None:
         self.store = store
         self.build_dir = build_dir
         self.dim = dim
-        self._shard = EdgeShard.create(str(build_dir / SHARD_DIR), _config(dim))
+        self._shard = EdgeShard.create(str(build_dir / SHARD_DIR), _config(dim, tuning))
         self._shard.update(UpdateOperation.create_field_index("year", PayloadSchemaType.Integer))
         self._shard.update(UpdateOperation.create_field_index("vote_count", PayloadSchemaType.Integer))
         self._keys: list[tuple[str, str]] = []

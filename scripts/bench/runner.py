@@ -22,7 +22,14 @@ from core.index.edge import SHARD_DIR
 from core.settings import Settings
 from scripts.bench.measure import OURS_ROOTS, SEED_ROOTS, closure_size
 from scripts.bench.queries import WARMUP_QUERY, CatalogEntry, build_query_list, generate_queries, load_dev_queries
-from scripts.bench.report import BenchReport, StackFigures, format_table, latency_summary, to_json
+from scripts.bench.report import (
+    BenchReport,
+    StackFigures,
+    floor_figures,
+    format_table,
+    latency_summary,
+    to_json,
+)
 from scripts.bench.seed_index import SeedIndex, ensure_seed_index, read_catalog
 from scripts.bench.worker import LAUNCH_ENV, RESULT_PREFIX
 
@@ -171,6 +178,7 @@ def recall_at_5(queries: Sequence[str], top5: Sequence[Sequence[str]],
 def _figures(raw: dict[str, Any], queries: Sequence[str], relevant: dict[str, frozenset[str]],
              installed: int, largest: list[tuple[str, int]]) -> StackFigures:
     lat = latency_summary(raw["latencies_ms"])
+    floor, over_floor = floor_figures(lat["p50"], raw.get("encode_ms", []))
     return StackFigures(
         start_to_first_answer_s=float(raw["start_to_first_answer_s"]),
         peak_rss_mb=float(raw["peak_rss_mb"]),
@@ -183,6 +191,8 @@ def _figures(raw: dict[str, Any], queries: Sequence[str], relevant: dict[str, fr
         largest_installed=[(name, round(size / MB, 1)) for name, size in largest],
         recall_at_5_dev=recall_at_5(queries, raw["top5"], relevant),
         first_answer=raw.get("first_answer"),
+        encode_floor_p50_ms=floor,
+        p50_over_floor=over_floor,
     )
 
 
@@ -206,6 +216,9 @@ def _notes(ours_raw: dict[str, Any], ours: StackFigures, seed: StackFigures, our
         "MB = 2^20 bytes; peak RSS is the process's VmHWM, file-backed pages included (shared libraries, the "
         "memory-mapped model weights and index, which the kernel can drop and reread); anonymous RSS is the rest",
     ]
+    if ours.encode_floor_p50_ms is not None:
+        notes.append("ours: the encode floor is each latency query's text encoded alone (tokens to vector, the "
+                     "same model threads, no batcher, index or ranking), just before or after its search in turn")
     hits = ours_raw.get("throughput_cache_hits")
     if hits:
         notes.append(f"ours: {hits} throughput queries were answered from the query-vector cache")
