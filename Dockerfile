@@ -16,9 +16,11 @@ FROM ${PYTHON_IMAGE} AS ingest-deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /build
 COPY requirements/ingest.txt requirements/ingest.txt
-# torch==2.13.0+cpu is pinned (with its hash) in the lock; the CPU index is where that build lives.
-RUN pip install --require-hashes --no-deps -r requirements/ingest.txt \
-      --extra-index-url https://download.pytorch.org/whl/cpu
+# torch==2.13.0+cpu is pinned (with its hash) in the lock; the CPU index is where that build lives. It is asked
+# for torch alone: asked about every package, an unreachable index would cost a timeout on each.
+RUN sed -n '/^torch==/,/^ *#/p' requirements/ingest.txt > /tmp/torch.txt \
+ && pip install --require-hashes --no-deps -r /tmp/torch.txt --extra-index-url https://download.pytorch.org/whl/cpu \
+ && pip install --require-hashes --no-deps -r requirements/ingest.txt && rm /tmp/torch.txt
 
 FROM ingest-deps AS index
 # The seed's public copy; its CSV (plain, or zipped) must have this sha256.
