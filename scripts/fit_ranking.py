@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from core.bootstrap import build_search_service
+from core.bootstrap import open_search_service
 from core.query_intent import parse_intent
 from core.query_text import clean_query
 from core.ranking import DEFAULT_WEIGHTS, FEATURES, WEIGHTS_FILE, RankingWeights
@@ -54,8 +54,7 @@ class QueryRows:
 
 
 def collect(queries: list[EvalQuery]) -> list[QueryRows]:
-    service = build_search_service(load_settings())
-    try:
+    with open_search_service(load_settings()) as service:
         intents = [parse_intent(clean_query(q.query)) for q in queries]
         vectors = service.encoder.encode([i.dense_text for i in intents])
         rows = []
@@ -65,8 +64,6 @@ def collect(queries: list[EvalQuery]) -> list[QueryRows]:
             ids = [f.imdb_id for f in candidates.facts]
             rows.append(QueryRows(q, x, np.array([i in q.imdb_ids for i in ids], dtype=bool), ids))
         return rows
-    finally:
-        service.index.close()
 
 
 def fit(rows: list[QueryRows], c: float = REGULARISATION, start: NDArray[np.float64] | None = None

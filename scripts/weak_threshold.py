@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.bootstrap import build_search_service
+from core.bootstrap import open_search_service
 from core.query_intent import parse_intent
 from core.query_text import clean_query
 from core.settings import load_settings
@@ -25,8 +25,7 @@ def main() -> int:
     parser.add_argument("--queries", type=Path, default=Path("eval/dev_queries.jsonl"))
     parser.add_argument("--off-topic", type=Path, default=Path("eval/off_topic.txt"))
     args = parser.parse_args()
-    service = build_search_service(load_settings())
-    try:
+    with open_search_service(load_settings()) as service:
         sets = {
             "dev": [q.query for q in load_queries(args.queries)],
             "off-topic": [t for t in args.off_topic.read_text(encoding="utf-8").splitlines() if t.strip()],
@@ -43,8 +42,6 @@ def main() -> int:
         for threshold in (0.20, 0.25, 0.30, 0.35, 0.40):
             print(f"threshold {threshold:.2f}: dev marked weak {np.mean(best['dev'] < threshold):.3f}, "
                   f"off-topic caught {np.mean(best['off-topic'] < threshold):.3f}")
-    finally:
-        service.index.close()
     return 0
 
 

@@ -52,23 +52,17 @@ async def test_similar_to_no_known_title_is_invalid(service: SearchService) -> N
 
 
 def test_a_movies_like_query_answers_with_similar_films(service: SearchService) -> None:
-    try:
-        results = service.search_sync("movies like the martain")
-        assert results.similar_to is not None and results.similar_to.imdb_id == "tt3659388"
-        assert "tt3659388" not in [h.movie.imdb_id for h in results.hits]
-        # A description that happens to say "like" is searched as a description.
-        plain = service.search_sync("a film like a heist but on a spaceship")
-        assert plain.similar_to is None
-    finally:
-        service.index.close()
+    results = service.search_sync("movies like the martain")
+    assert results.similar_to is not None and results.similar_to.imdb_id == "tt3659388"
+    assert "tt3659388" not in [h.movie.imdb_id for h in results.hits]
+    # A description that happens to say "like" is searched as a description.
+    plain = service.search_sync("a film like a heist but on a spaceship")
+    assert plain.similar_to is None
 
 
 def test_an_unreadable_script_is_said_so(service: SearchService) -> None:
-    try:
-        assert service.search_sync("电影 火星 救援").quality is MatchQuality.UNREADABLE
-        assert service.search_sync("NASA tried to rescue an astronaut stranded on Mars").quality is MatchQuality.GOOD
-    finally:
-        service.index.close()
+    assert service.search_sync("电影 火星 救援").quality is MatchQuality.UNREADABLE
+    assert service.search_sync("NASA tried to rescue an astronaut stranded on Mars").quality is MatchQuality.GOOD
 
 
 def test_both_backends_give_the_same_vector_and_titles(built: tuple[Path, IngestReport], tmp_path: Path) -> None:
