@@ -8,7 +8,12 @@ STAMP := $(VENV)/.installed
 LIGHT_VENV := .venv-light
 LIGHT_STAMP := $(LIGHT_VENV)/.installed
 # The first `make run` builds the index from MOVIES_CSV (default: the seed's public copy of the catalog);
-# with a local copy: `MOVIES_CSV=/path/to/tmdb-movies.zip make run`.
+# with a local copy: `MOVIES_CSV=/path/to/tmdb-movies.zip make run`. A copy put in catalog/ (as for image
+# builds), or the team machines' shared copy beside the checkout, is used when present: those machines are offline.
+LOCAL_CATALOG := $(firstword $(wildcard catalog/tmdb-movies.zip catalog/tmdb-movies.csv ../shared/data/tmdb-movies.zip))
+ifneq ($(LOCAL_CATALOG),)
+export MOVIES_CSV ?= $(abspath $(LOCAL_CATALOG))
+endif
 
 # The lock files pin every dependency with its hash (pip-compile, `make lock`). The ingest lock holds the CPU
 # build of torch, torch==2.13.0+cpu, which lives on PyTorch's CPU index (PyPI's Linux torch pulls CUDA, several GB).
