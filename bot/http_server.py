@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from core.errors import IndexUnavailable, InvalidQuery, MovieBotError
+from core.errors import IndexUnavailable, InvalidQuery, MovieBotError, ShuttingDown
 from core.query_text import MAX_RESULTS
 from core.rate_limit import RateLimiter
 from core.search_port import MovieSearch
@@ -105,7 +105,7 @@ class SearchEndpoint:
             results = await self.search.search(query, limit=top_k)
         except InvalidQuery as exc:
             return _error(400, exc.user_message)
-        except IndexUnavailable as exc:
+        except (IndexUnavailable, ShuttingDown) as exc:
             logger.warning("search API: %s", exc.user_message)
             return _error(503, exc.user_message)
         except MovieBotError as exc:

@@ -41,3 +41,11 @@ class ConfigError(MovieBotError):
     """A setting is invalid; the message names the variable and the fix."""
 
     exit_code = 2
+
+
+class ShuttingDown(MovieBotError):
+    """A search arrived, or was waiting, when the service closed (a deploy's stop): nothing is wrong with it, and
+    asking again in a minute reaches the next instance."""
+
+    def __init__(self, user_message: str = "The bot is restarting. Please send that again in a minute.") -> None:
+        super().__init__(user_message)

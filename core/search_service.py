@@ -13,7 +13,7 @@ import numpy as np
 from core.domain import Candidates
 from core.embedding.batcher import QueryBatcher
 from core.embedding.port import TextEncoder
-from core.errors import InvalidQuery
+from core.errors import InvalidQuery, ShuttingDown
 from core.genres import genre_mask
 from core.index.port import MovieIndex, RetrievalRequest
 from core.models import MatchQuality, Movie, MovieHit, SearchResults
@@ -87,6 +87,8 @@ class SearchService:
         started = time.perf_counter()
         text = clean_query(title)
         limit, offset = _clamp(limit, offset)
+        if self._closed:
+            raise ShuttingDown()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._ranking, self.similar_sync_at, text, limit, offset, started)
 

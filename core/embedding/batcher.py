@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from core.embedding.port import TextEncoder, Vectors
+from core.errors import ShuttingDown
 
 logger = logging.getLogger(__name__)
 
 R = TypeVar("R")
 
 
-class BatcherClosed(RuntimeError):
+class BatcherClosed(ShuttingDown):
     """`encode` was called on, or was waiting in, a batcher that has been closed."""
 
 
@@ -102,7 +103,7 @@ class QueryBatcher:
                 result: R = outcome.value
                 return result
             if self._closed:  # nothing new for the follow-up executor once closing began
-                raise BatcherClosed("the query batcher was closed")
+                raise BatcherClosed()
             cached = outcome
         return await asyncio.get_running_loop().run_in_executor(self._follow_up, then, cached)
 
@@ -118,7 +119,7 @@ class QueryBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
         while self._queue is not None and not self._queue.empty():
-            _fail(self._queue.get_nowait().future, BatcherClosed("the query batcher was closed"))
+            _fail(self._queue.get_nowait().future, BatcherClosed())
         if self._following is not None and not self._following.done():
             running = asyncio.wrap_future(self._following)
             await asyncio.wait([running])
@@ -133,7 +134,7 @@ class QueryBatcher:
 
     def _cached(self, text: str) -> Vectors | None:
         if self._closed:
-            raise BatcherClosed("the query batcher is closed")
+            raise BatcherClosed()
         cached = self._cache.get(text)
         if cached is None:
             return None
@@ -178,7 +179,7 @@ class QueryBatcher:
             vectors, followed = await asyncio.wrap_future(job)
         except asyncio.CancelledError:
             for request in live:
-                _fail(request.future, BatcherClosed("the query batcher was closed"))
+                _fail(request.future, BatcherClosed())
             raise
         except Exception as exc:
             logger.warning("Encoding a batch of %d queries failed: %r", len(texts), exc)

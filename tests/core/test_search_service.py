@@ -11,7 +11,7 @@ import pytest
 
 from core.bootstrap import search_service_for
 from core.embedding.batcher import BatcherClosed
-from core.errors import InvalidQuery
+from core.errors import InvalidQuery, ShuttingDown
 from core.models import Movie
 from core.query_text import MAX_RESULTS
 from core.search_service import SearchService
@@ -160,5 +160,11 @@ async def test_aclose_closes_the_index_once_after_the_search_in_progress() -> No
         gate.set()
     assert index.closes == 1
     assert index.retrievals_at_close == [1]  # closed after the retrieval in progress finished
-    with pytest.raises(BatcherClosed):
+    with pytest.raises(BatcherClosed) as closed:
         await lone
+    # A person whose search was cut off by a deploy's stop is told to ask again, with no internals.
+    assert isinstance(closed.value, ShuttingDown) and "again" in closed.value.user_message
+    with pytest.raises(ShuttingDown):
+        await service.search("after the stop")
+    with pytest.raises(ShuttingDown):
+        await service.similar("The Martian")
