@@ -57,9 +57,14 @@ RUN groupadd --system --gid 10001 moviebot \
 # instead of the index built in.
 ARG QDRANT_CLIENT=off
 COPY requirements/serve.txt requirements/qdrant-client.txt /tmp/requirements/
+# Then out go the parts of the installed packages that serving never imports: numpy's own test suites and
+# onnxruntime's model-conversion tools (transformers, quantization, tools).
 RUN pip install --require-hashes --no-deps -r /tmp/requirements/serve.txt \
  && if [ "$QDRANT_CLIENT" = on ]; then pip install --require-hashes --no-deps -r /tmp/requirements/qdrant-client.txt; fi \
- && rm -rf /tmp/requirements
+ && rm -rf /tmp/requirements \
+ && site="$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+ && find "$site/numpy" -depth -type d -name tests -exec rm -rf {} + \
+ && rm -rf "$site/onnxruntime/transformers" "$site/onnxruntime/quantization" "$site/onnxruntime/tools"
 # The resolved version directory only: the bundle's symlink and versions folder would store it twice.
 # Owned by the runtime user: Qdrant Edge opens its storage files read-write.
 COPY --from=index --chown=10001:10001 /index /app/index
