@@ -42,7 +42,7 @@ class MovieBotClient(discord.Client):
         super().__init__(intents=discord.Intents.none())
         self.tree = LimitedCommandTree(self, limiter)
         self.tree.error(report_failure)
-        self.services = ChatServices(search)
+        self.services = ChatServices(search, limiter=limiter)
         self._guild_id = guild_id
 
     async def setup_hook(self) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from bot.discord.api_base import apply_api_base
 from bot.discord.client import MovieBotClient, build_client, run_discord
 from core.models import Movie
+from core.search_port import MovieSearch
 from core.settings import Settings
 from tests.discord.fake_discord import FakeDiscord
 from tests.fakes import SAMPLE_MOVIES, FakeMovieSearch
@@ -27,7 +29,7 @@ EXTRA_MOVIES: tuple[Movie, ...] = tuple(
 @dataclass
 class RunningBot:
     fake: FakeDiscord
-    search: FakeMovieSearch
+    search: Any  # the search behind the bot: the `search` fixture's FakeMovieSearch unless the test gave another
     client: MovieBotClient
     stop: asyncio.Event
     task: asyncio.Task[None]
@@ -61,14 +63,17 @@ def search() -> FakeMovieSearch:
 
 @pytest.fixture
 async def start_bot(fake: FakeDiscord, search: FakeMovieSearch) -> AsyncIterator[StartBot]:
-    """Start the bot (optionally with a guild or another search) and wait until it has identified."""
+    """Start the bot (optionally with a guild, another search or other settings such as `RATE_LIMIT`) and wait
+    until it has identified."""
     started: list[RunningBot] = []
 
-    async def start(*, guild_id: int | None = None, movies: FakeMovieSearch | None = None) -> RunningBot:
+    async def start(
+        *, guild_id: int | None = None, movies: MovieSearch | None = None, **settings: object
+    ) -> RunningBot:
         backend = movies or search
         fake.identified.clear()  # a second start in one test is a restart: wait for its own IDENTIFY
-        settings = Settings(DISCORD_API_BASE=fake.base_url, DISCORD_GUILD_ID=guild_id)
-        client = build_client(settings, backend)
+        client = build_client(Settings(DISCORD_API_BASE=fake.base_url, DISCORD_GUILD_ID=guild_id, **settings),
+                              backend)
         stop = asyncio.Event()
         task = asyncio.create_task(run_discord(client, TOKEN, stop))
         bot = RunningBot(fake, backend, client, stop, task)
