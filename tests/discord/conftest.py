@@ -18,6 +18,7 @@ from tests.discord.fake_discord import FakeDiscord
 from tests.fakes import SAMPLE_MOVIES, FakeMovieSearch
 
 TOKEN = "MTAwMA.fake-bot-token.never-log-me"
+DEFERRED_WITH_THINKING = 5
 
 EXTRA_MOVIES: tuple[Movie, ...] = tuple(
     Movie(f"tt90000{i:02d}", f"Space Station {i}", 2000 + i,
@@ -33,6 +34,17 @@ class RunningBot:
     client: MovieBotClient
     stop: asyncio.Event
     task: asyncio.Task[None]
+
+    async def ask(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a command or a menu choice; the message its followup posted, after checking the interaction was
+        deferred (with "thinking…") before that followup."""
+        await self.fake.dispatch("INTERACTION_CREATE", payload)
+        [post] = await self.fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}")
+        [callback] = self.fake.calls_to("POST", f"/interactions/{payload['id']}/")
+        assert callback.body["type"] == DEFERRED_WITH_THINKING
+        assert self.fake.calls.index(callback) < self.fake.calls.index(post)
+        posted = [m for m in self.fake.messages.values() if m["embeds"] == post.body["embeds"]]
+        return max(posted, key=lambda message: int(message["id"]))
 
     async def shut_down(self) -> None:
         self.stop.set()

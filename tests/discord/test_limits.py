@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.discord.buttons import NEXT_LABEL, NOT_YOURS
 from core.search_guard import BUSY_MESSAGE, BoundedSearch
-from tests.discord.conftest import RunningBot, StartBot
+from tests.discord.conftest import StartBot
 from tests.discord.fake_discord import FakeDiscord, RecordedCall
 from tests.discord.payloads import STRANGER, button_press, movie_command, select_choice
 from tests.discord.test_paging import button_id
@@ -48,16 +48,9 @@ async def test_a_user_over_the_limit_gets_an_ephemeral_note_with_the_wait(start_
     assert [q for q, _, _ in bot.search.calls] == ["astronaut on Mars", "astronaut on Mars", "lunar mission"]
 
 
-async def _results_message(bot: RunningBot) -> dict[str, Any]:
-    payload = movie_command("astronauts in orbit", results=3)
-    assert (await first_answer(bot.fake, payload)).body["type"] == DEFERRED_WITH_THINKING
-    await bot.fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}")
-    return bot.fake.messages[max(bot.fake.messages, key=int)]
-
-
 async def test_button_presses_count_with_the_users_searches(start_bot: StartBot) -> None:
     bot = await start_bot(RATE_LIMIT="3/1h")
-    message = await _results_message(bot)  # search 1
+    message = await bot.ask(movie_command("astronauts in orbit", results=3))  # search 1
     next_page = button_press(message, button_id(message, NEXT_LABEL))
     assert (await first_answer(bot.fake, next_page)).body["type"] == DEFERRED_UPDATE  # search 2
     await bot.fake.wait_for_call("PATCH", f"/webhooks/1000/{next_page['token']}/messages/@original")
