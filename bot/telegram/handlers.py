@@ -64,8 +64,9 @@ async def typing_in(context: Context, chat_id: int) -> AsyncIterator[None]:
 async def _reply_with_results(
     message: Message, context: Context, find: Callable[[MovieSearch], Awaitable[SearchResults]]
 ) -> None:
-    """Search with "typing" shown, and reply with the first page; a description search too long for its own
-    paging buttons is saved in the page store under a short key."""
+    """Search with "typing" shown, and reply with the first page. A list that pages by its query (not "films like
+    X") and has more pages gets a key in the page store, which its buttons use when the query is too long to carry.
+    """
     state = context.bot_data
     async with typing_in(context, message.chat_id):
         try:
