@@ -82,7 +82,7 @@ async def start_bot(fake: FakeDiscord, search: FakeMovieSearch) -> AsyncIterator
     async def start(
         *, guild_id: int | None = None, movies: MovieSearch | None = None, **settings: object
     ) -> RunningBot:
-        backend = movies or search
+        backend = movies if movies is not None else search
         fake.identified.clear()  # a second start in one test is a restart: wait for its own IDENTIFY
         client = build_client(Settings(DISCORD_API_BASE=fake.base_url, DISCORD_GUILD_ID=guild_id, **settings),
                               backend)

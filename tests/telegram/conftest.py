@@ -62,7 +62,7 @@ async def start_bot(emulator: BotApiEmulator, search: FakeMovieSearch) -> AsyncI
 
     async def start(movies: MovieSearch | None = None, **settings: object) -> RunningBot:
         config = load_settings(TELEGRAM_TOKEN=TOKEN, TELEGRAM_BASE_URL=emulator.base_url, **settings)
-        application = build_application(config, movies or search)
+        application = build_application(config, movies if movies is not None else search)
         stop = asyncio.Event()
         mark = emulator.mark()
         task = asyncio.create_task(run_telegram(application, stop))
