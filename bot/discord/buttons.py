@@ -8,6 +8,7 @@ so a list sent before a restart keeps working and nothing times out:
   "search again"), `s` the IMDb id of the film a "films like" list is about.
 - `mb:like:<size>`: the "More like…" menu; the chosen option's value is a result's IMDb id.
 
+A press searches, so it counts against `RATE_LIMIT` with the user's slash commands (as on Telegram).
 Whatever the bot would never have sent, and every old or unknown `custom_id`, gets a polite ephemeral
 answer from `answer_unknown_press`, so Discord never shows "This interaction failed".
 """
@@ -24,10 +25,12 @@ from typing import Any
 import discord
 
 from bot.discord.failures import report_failure, tell_privately
+from bot.discord.limits import over_limit
 from bot.discord.render import render_results
 from bot.reply_text import STALE_BUTTON, film_label
 from core.models import MatchQuality, SearchResults
 from core.query_text import MAX_RESULTS
+from core.rate_limit import RateLimiter
 from core.search_port import MovieSearch
 
 logger = logging.getLogger(__name__)
@@ -75,6 +78,7 @@ class ChatServices:
 
     search: MovieSearch
     saved: SavedQueries = field(default_factory=SavedQueries)
+    limiter: RateLimiter | None = None
 
 
 def services_of(interaction: discord.Interaction) -> ChatServices:
@@ -104,7 +108,33 @@ class PageRequest:
         return ref_ok and 0 <= self.offset < MAX_RESULTS and 1 <= self.size <= MAX_PAGE_SIZE
 
 
+class _SearchingItem:
+    """What both persistent items do around a press: count it as a search, and answer every failure.
+
+    A press searches, so it counts against `RATE_LIMIT` with the user's slash commands; past the limit the
+    user gets the same ephemeral "try again in N seconds" and nothing runs. Any exception in `act` gets an
+    ephemeral apology instead of discord.py's bare log line and Discord's "This interaction failed".
+    """
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        try:
+            return not await over_limit(services_of(interaction).limiter, interaction)
+        except discord.HTTPException as exc:
+            logger.info("Could not tell a user over the rate limit when to try again: HTTP %s", exc.status)
+            return False
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.act(interaction)
+        except Exception as exc:  # discord.py would only log it, and the user would see "interaction failed"
+            await report_failure(interaction, exc)
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
 class PageButton(
+    _SearchingItem,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=re.compile(r"mb:(?P<kind>[qks]):(?P<owner>[0-9]{1,20}):(?P<offset>[0-9]{1,2}):"
                         r"(?P<size>[0-9]{1,2}):(?P<ref>.+)", re.DOTALL),
@@ -127,20 +157,14 @@ class PageButton(
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if interaction.user.id == self.request.owner_id:
-            return True
+            return await super().interaction_check(interaction)
         try:
             await tell_privately(interaction, NOT_YOURS)
         except discord.HTTPException as exc:
             logger.info("Could not tell a stranger the buttons are not theirs: HTTP %s", exc.status)
         return False
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._page(interaction)
-        except Exception as exc:  # discord.py would only log it, and the user would see "interaction failed"
-            await report_failure(interaction, exc)
-
-    async def _page(self, interaction: discord.Interaction) -> None:
+    async def act(self, interaction: discord.Interaction) -> None:
         request = self.request
         services = services_of(interaction)
         query = services.saved.get(request.ref, request.owner_id) if request.kind == "k" else request.ref
@@ -160,6 +184,7 @@ class PageButton(
 
 
 class LikeSelect(
+    _SearchingItem,
     discord.ui.DynamicItem[discord.ui.Select[Any]],
     template=re.compile(r"mb:like:(?P<size>[0-9]{1,2})"),
 ):
@@ -186,13 +211,7 @@ class LikeSelect(
         options = list(item.options) if isinstance(item, discord.ui.Select) else []
         return cls(options, int(match["size"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._like(interaction)
-        except Exception as exc:  # discord.py would only log it, and the user would see "interaction failed"
-            await report_failure(interaction, exc)
-
-    async def _like(self, interaction: discord.Interaction) -> None:
+    async def act(self, interaction: discord.Interaction) -> None:
         values = self.item.values
         offered = {option.value for option in self.item.options}  # the message's own options
         if len(values) != 1 or values[0] not in offered or not _IMDB_ID.fullmatch(values[0]) \

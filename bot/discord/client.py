@@ -30,9 +30,11 @@ from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# How discord.py names the tasks that run a slash command or a button click (app_commands/tree.py, ui/view.py):
-# at shutdown, serve lets the ones in flight finish before the HTTP session closes under them.
-IN_FLIGHT_TASK_PREFIXES = ("CommandTree-invoker", "discord-ui-view-dispatch-", "discord-ui-modal-dispatch-")
+# How discord.py names the tasks that run a slash command or a component press (app_commands/tree.py,
+# ui/view.py; the persistent items of bot.discord.buttons run as dynamic-item tasks): at shutdown, serve lets
+# the ones in flight finish before the HTTP session closes under them.
+IN_FLIGHT_TASK_PREFIXES = ("CommandTree-invoker", "discord-ui-view-dispatch-", "discord-ui-modal-dispatch-",
+                           "discord-ui-dynamic-item-")
 PROBE_TIMEOUT_SECONDS = 15.0
 
 class MovieBotClient(discord.Client):
@@ -42,7 +44,7 @@ class MovieBotClient(discord.Client):
         super().__init__(intents=discord.Intents.none())
         self.tree = LimitedCommandTree(self, limiter)
         self.tree.error(report_failure)
-        self.services = ChatServices(search)
+        self.services = ChatServices(search, limiter=limiter)
         self._guild_id = guild_id
 
     async def setup_hook(self) -> None:

@@ -17,7 +17,6 @@ from bot.telegram.context import CONTEXT_TYPES, TelegramApp
 from bot.telegram.flood import FloodLimiter
 from bot.telegram.handlers import build_handlers, on_error
 from bot.telegram.limits import LIMIT_GROUP, limit_handlers
-from bot.telegram.similar import build_similar_handlers
 from bot.telegram.webhook import MAX_CONNECTIONS, WebhookConfig
 from core.errors import ConfigError
 from core.search_guard import user_rate_limiter
@@ -77,7 +76,7 @@ def build_application(settings: Settings, search: MovieSearch) -> TelegramApp:
     limiter = user_rate_limiter(settings.rate_limit)
     if limiter is not None:
         application.add_handlers(limit_handlers(limiter), group=LIMIT_GROUP)
-    application.add_handlers([*build_similar_handlers(), *build_handlers()])
+    application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
     return application
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
-from bot.telegram.paging import PageStore
+from bot.telegram.buttons import PageStore
 from core.search_port import MovieSearch
 
 

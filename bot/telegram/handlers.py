@@ -1,4 +1,5 @@
-"""Update handlers: commands, private-chat text, paging buttons, inline queries, and the one error handler.
+"""Update handlers: commands, private-chat text, inline queries, and the one error handler; button presses are
+answered in `bot.telegram.presses`.
 
 `MovieBotError`s are answered here with their `user_message`; anything else propagates to `on_error`.
 """
@@ -8,27 +9,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from telegram import CallbackQuery, InlineQueryResultsButton, Message, Update
+from telegram import InlineQueryResultsButton, Message, Update
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, InlineQueryHandler, MessageHandler
 from telegram.ext import filters as f
 
+from bot.reply_text import EXAMPLE_TITLE
 from bot.telegram.context import Context
-from bot.telegram.paging import decode_page
+from bot.telegram.presses import on_press
 from bot.telegram.render import PAGE_SIZE, render_help, render_inline_articles, render_results
 from core.errors import MovieBotError
-from core.models import MatchQuality
+from core.models import MatchQuality, SearchResults
 from core.query_text import MAX_RESULTS
+from core.search_port import MovieSearch
 
 logger = logging.getLogger(__name__)
 
 INLINE_PAGE_SIZE = 10
 INLINE_CACHE_SECONDS = 300
 TYPING_REFRESH_SECONDS = 4.5  # Telegram shows "typing" for about 5 s per chat action
-EXPIRED_BUTTON = "This list has expired. Send /movie with your description again."
+SIMILAR_USAGE = f"Send /similar with the title of a film you liked, for example: /similar {EXAMPLE_TITLE}"
 SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
 INLINE_UNREADABLE = "I read English only: describe the plot in English"
 
@@ -58,15 +61,21 @@ async def typing_in(context: Context, chat_id: int) -> AsyncIterator[None]:
             await refresher
 
 
-async def _search_and_reply(message: Message, context: Context, raw_query: str) -> None:
+async def _reply_with_results(
+    message: Message, context: Context, find: Callable[[MovieSearch], Awaitable[SearchResults]]
+) -> None:
+    """Search with "typing" shown, and reply with the first page. A list that pages by its query (not "films like
+    X") and has more pages gets a key in the page store, which its buttons use when the query is too long to carry.
+    """
     state = context.bot_data
     async with typing_in(context, message.chat_id):
         try:
-            results = await state.require_search().search(raw_query, limit=PAGE_SIZE, offset=0)
+            results = await find(state.require_search())
         except MovieBotError as error:
             await message.reply_text(error.user_message)
             return
-    page_key = state.pages.put(results.query, message.chat_id) if results.has_more else None
+    saves_key = results.has_more and results.similar_to is None
+    page_key = state.pages.put(results.query, message.chat_id) if saves_key else None
     text, markup = render_results(results, page_key)
     await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
@@ -84,51 +93,27 @@ async def on_movie(update: Update, context: Context) -> None:
     if not context.args:
         await on_help(update, context)
         return
-    await _search_and_reply(message, context, " ".join(context.args))
+    query = " ".join(context.args)
+    await _reply_with_results(message, context, lambda search: search.search(query, limit=PAGE_SIZE, offset=0))
+
+
+async def on_similar(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    if not context.args:
+        await message.reply_text(SIMILAR_USAGE)
+        return
+    title = " ".join(context.args)
+    await _reply_with_results(message, context, lambda search: search.similar(title, limit=PAGE_SIZE))
 
 
 async def on_private_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is not None and message.text:
-        await _search_and_reply(message, context, message.text)
-
-
-async def _answer(query: CallbackQuery, text: str | None = None) -> None:
-    """Stop the client's spinner. A press too old to answer (the bot was down or busy) is still handled."""
-    try:
-        await query.answer(text)
-    except BadRequest as error:
-        logger.info("Could not answer a button press: %s", error.message)
-
-
-async def on_more(update: Update, context: Context) -> None:
-    """Page in place; the query is answered before searching so the client's spinner stops at once."""
-    query = update.callback_query
-    if query is None:
-        return
-    message = query.message
-    page = decode_page(query.data)
-    # An InaccessibleMessage (older than 48 h) cannot be edited, so it counts as expired too.
-    if (
-        page is None
-        or not isinstance(message, Message)
-        or (saved := context.bot_data.pages.get(page.key, message.chat.id)) is None
-    ):
-        await _answer(query, EXPIRED_BUTTON)
-        return
-    await _answer(query)
-    try:
-        search = context.bot_data.require_search()
-        results = await search.search(saved.query, limit=PAGE_SIZE, offset=page.offset)
-    except MovieBotError as error:
-        await message.reply_text(error.user_message)
-        return
-    text, markup = render_results(results, page.key)
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():  # a double press renders the same page twice
-            raise
+        query = message.text
+        await _reply_with_results(message, context,
+                                  lambda search: search.search(query, limit=PAGE_SIZE, offset=0))
 
 
 def _inline_offset(raw: str) -> int | None:
@@ -193,8 +178,9 @@ def build_handlers() -> list[BaseHandler[Update, Context, None]]:
     return [
         CommandHandler(["start", "help"], on_help, filters=_NEW_MESSAGES),
         CommandHandler("movie", on_movie, filters=_NEW_MESSAGES),
+        CommandHandler("similar", on_similar, filters=_NEW_MESSAGES),
         MessageHandler(f.TEXT & ~f.COMMAND & private, on_private_text),
         MessageHandler(f.COMMAND & private, on_help),  # an unknown command in private gets usage
-        CallbackQueryHandler(on_more),
+        CallbackQueryHandler(on_press),
         InlineQueryHandler(on_inline),
     ]

@@ -49,8 +49,8 @@ class QueryBatcher:
     The default wait is 0: a lone query is encoded at once (a fixed wait would add to every idle query's
     latency), and under load batches form by themselves from the queries that arrive while the encoder runs.
     `max_batch` defaults to 32: the encoder packs a batch into few runs (see core.embedding.packing), so a
-    larger batch shares each run's fixed cost among more queries; with packing, throughput stops growing past
-    16 or so, and 32 leaves room for bursts (docs/performance.md).
+    larger batch shares each run's fixed cost among more queries; with packing, throughput levels off below 32,
+    which leaves room for bursts (docs/performance.md).
 
     Encoding runs in one dedicated worker thread, so calls never overlap and never block the event loop.
     A cancelled caller simply drops out of its batch; a failing encode fails only the callers in that batch,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import statistics
@@ -23,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,6 +281,37 @@ async def stop_serving(proc: asyncio.subprocess.Process, within: float = 60.0) -
     return code, time.perf_counter() - started
 
 
+@dataclass
+class Serving:
+    """`movie-bot serve` running as a process, talking to both local fakes, its output in `log`."""
+
+    proc: asyncio.subprocess.Process
+    telegram: BotApiEmulator
+    discord: FakeDiscord
+    log: Path
+
+
+@contextlib.asynccontextmanager
+async def serving_with_fakes(index: Path, workdir: Path, **extra_env: str) -> AsyncIterator[Serving]:
+    """Start both fakes and `serve` over `index`, and wait until both adapters are ready; afterwards the process
+    is killed if it still runs (a test that failed before stopping it) and the fakes are closed."""
+    telegram = BotApiEmulator(TELEGRAM_TOKEN)
+    await telegram.start()
+    try:
+        async with FakeDiscord() as discord:
+            log = workdir / "serve.log"
+            proc = await start_serving(serve_env(index, telegram, discord, **extra_env), log, workdir)
+            try:
+                await wait_ready(proc, telegram, discord, log)
+                yield Serving(proc, telegram, discord, log)
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+    finally:
+        await telegram.close()
+
+
 def default_index() -> Path:
     configured = os.environ.get("INDEX_PATH")
     if configured:
@@ -291,42 +323,32 @@ async def run(args: argparse.Namespace) -> None:
     index = Path(args.index) if args.index else default_index()
     if not (index / "manifest.json").is_file():
         raise SystemExit(f"No index at {index}: build one (`movie-bot ingest`) or pass --index.")
-    telegram = BotApiEmulator(TELEGRAM_TOKEN)
-    await telegram.start()
-    try:
-        async with FakeDiscord() as discord:
-            with tempfile.TemporaryDirectory() as tmp:
-                log = Path(tmp) / "serve.log"
-                proc = await start_serving(serve_env(index, telegram, discord), log, Path(tmp))
-                try:
-                    await wait_ready(proc, telegram, discord, log)
-                    print(f"index: {index}; serving pid {proc.pid}; ready, peak memory so far "
-                          f"{peak_rss_mb(proc.pid):.1f} MB", flush=True)
-                    await drive_telegram(telegram, 2, 1, first_chat=900_000)  # warm-up, not reported
-                    serve_cpu, own_cpu = cpu_seconds(proc.pid), time.process_time()
-                    tg = await drive_telegram(telegram, args.users, args.searches)
-                    print(tg.summary(), flush=True)
-                    print(f"  CPU during the run: serving process {cpu_seconds(proc.pid) - serve_cpu:.1f} s, "
-                          f"emulator and users {time.process_time() - own_cpu:.1f} s", flush=True)
-                    serve_cpu, own_cpu = cpu_seconds(proc.pid), time.process_time()
-                    dc = await drive_discord(discord, args.discord_users, args.discord_searches)
-                    print(dc.summary(), flush=True)
-                    print(f"  CPU during the run: serving process {cpu_seconds(proc.pid) - serve_cpu:.1f} s, "
-                          f"fake Discord and users {time.process_time() - own_cpu:.1f} s", flush=True)
-                    peak = peak_rss_mb(proc.pid)
-                finally:
-                    if proc.returncode is None:
-                        code, took = await stop_serving(proc)
-                text = read_log(log)
-        print(f"serving process peak memory (VmHWM): {peak:.1f} MB")
-        print(f"SIGTERM: exit code {code} after {took:.2f} s")
-        leaked = [name for name, token in (("TELEGRAM_TOKEN", TELEGRAM_TOKEN), ("DISCORD_TOKEN", DISCORD_TOKEN))
-                  if token in text]
-        print(f"tokens in the serve log ({len(text.splitlines())} lines): {', '.join(leaked) or 'none'}")
-        print(f"all answered exactly once: telegram {tg.answered_exactly_once()}, "
-              f"discord {dc.answered_exactly_once()}")
-    finally:
-        await telegram.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        async with serving_with_fakes(index, Path(tmp)) as serving:
+            proc = serving.proc
+            print(f"index: {index}; serving pid {proc.pid}; ready, peak memory so far "
+                  f"{peak_rss_mb(proc.pid):.1f} MB", flush=True)
+            await drive_telegram(serving.telegram, 2, 1, first_chat=900_000)  # warm-up, not reported
+            serve_cpu, own_cpu = cpu_seconds(proc.pid), time.process_time()
+            tg = await drive_telegram(serving.telegram, args.users, args.searches)
+            print(tg.summary(), flush=True)
+            print(f"  CPU during the run: serving process {cpu_seconds(proc.pid) - serve_cpu:.1f} s, "
+                  f"emulator and users {time.process_time() - own_cpu:.1f} s", flush=True)
+            serve_cpu, own_cpu = cpu_seconds(proc.pid), time.process_time()
+            dc = await drive_discord(serving.discord, args.discord_users, args.discord_searches)
+            print(dc.summary(), flush=True)
+            print(f"  CPU during the run: serving process {cpu_seconds(proc.pid) - serve_cpu:.1f} s, "
+                  f"fake Discord and users {time.process_time() - own_cpu:.1f} s", flush=True)
+            peak = peak_rss_mb(proc.pid)
+            code, took = await stop_serving(proc)
+        text = read_log(serving.log)
+    print(f"serving process peak memory (VmHWM): {peak:.1f} MB")
+    print(f"SIGTERM: exit code {code} after {took:.2f} s")
+    leaked = [name for name, token in (("TELEGRAM_TOKEN", TELEGRAM_TOKEN), ("DISCORD_TOKEN", DISCORD_TOKEN))
+              if token in text]
+    print(f"tokens in the serve log ({len(text.splitlines())} lines): {', '.join(leaked) or 'none'}")
+    print(f"all answered exactly once: telegram {tg.answered_exactly_once()}, "
+          f"discord {dc.answered_exactly_once()}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,8 +2,8 @@
 
     python -m scripts.bench.compare_bundles OTHER_INDEX_PATH [--queries 600] [--rounds 2]
 
-Why: this shared VM's speed drifts by 10-20% within minutes, so a change of a few percent does not show between
-two `bench` runs (one build measured a p50 of 5.0 and 6.3 ms half an hour apart). Here the live bundle
+Why: this shared VM's speed drifts within minutes by more than the change being judged (docs/performance.md,
+"Machine"), so it does not show between two `bench` runs. Here the live bundle
 (`INDEX_PATH`) and OTHER_INDEX_PATH are open at once, each with its own encoder, and the benchmark's latency
 queries alternate between them one by one, so drift hits both alike. Searches go through SearchService.search,
 as the bots call it. This settled several of the index choices in core.index.edge.

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from bot.discord.api_base import apply_api_base
 from bot.discord.client import MovieBotClient, build_client, run_discord
 from core.models import Movie
+from core.search_port import MovieSearch
 from core.settings import Settings
 from tests.discord.fake_discord import FakeDiscord
 from tests.fakes import SAMPLE_MOVIES, FakeMovieSearch
 
 TOKEN = "MTAwMA.fake-bot-token.never-log-me"
+DEFERRED_WITH_THINKING = 5
 
 EXTRA_MOVIES: tuple[Movie, ...] = tuple(
     Movie(f"tt90000{i:02d}", f"Space Station {i}", 2000 + i,
@@ -27,10 +30,21 @@ EXTRA_MOVIES: tuple[Movie, ...] = tuple(
 @dataclass
 class RunningBot:
     fake: FakeDiscord
-    search: FakeMovieSearch
+    search: Any  # the search behind the bot: the `search` fixture's FakeMovieSearch unless the test gave another
     client: MovieBotClient
     stop: asyncio.Event
     task: asyncio.Task[None]
+
+    async def ask(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a command or a menu choice; the message its followup posted, after checking the interaction was
+        deferred (with "thinking…") before that followup."""
+        await self.fake.dispatch("INTERACTION_CREATE", payload)
+        [post] = await self.fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}")
+        [callback] = self.fake.calls_to("POST", f"/interactions/{payload['id']}/")
+        assert callback.body["type"] == DEFERRED_WITH_THINKING
+        assert self.fake.calls.index(callback) < self.fake.calls.index(post)
+        posted = [m for m in self.fake.messages.values() if m["embeds"] == post.body["embeds"]]
+        return max(posted, key=lambda message: int(message["id"]))
 
     async def shut_down(self) -> None:
         self.stop.set()
@@ -61,14 +75,17 @@ def search() -> FakeMovieSearch:
 
 @pytest.fixture
 async def start_bot(fake: FakeDiscord, search: FakeMovieSearch) -> AsyncIterator[StartBot]:
-    """Start the bot (optionally with a guild or another search) and wait until it has identified."""
+    """Start the bot (optionally with a guild, another search or other settings such as `RATE_LIMIT`) and wait
+    until it has identified."""
     started: list[RunningBot] = []
 
-    async def start(*, guild_id: int | None = None, movies: FakeMovieSearch | None = None) -> RunningBot:
-        backend = movies or search
+    async def start(
+        *, guild_id: int | None = None, movies: MovieSearch | None = None, **settings: object
+    ) -> RunningBot:
+        backend = movies if movies is not None else search
         fake.identified.clear()  # a second start in one test is a restart: wait for its own IDENTIFY
-        settings = Settings(DISCORD_API_BASE=fake.base_url, DISCORD_GUILD_ID=guild_id)
-        client = build_client(settings, backend)
+        client = build_client(Settings(DISCORD_API_BASE=fake.base_url, DISCORD_GUILD_ID=guild_id, **settings),
+                              backend)
         stop = asyncio.Event()
         task = asyncio.create_task(run_discord(client, TOKEN, stop))
         bot = RunningBot(fake, backend, client, stop, task)

@@ -6,10 +6,8 @@ A search "slower than 3 seconds" is one held on a gate the test opens, so nothin
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.discord.buttons import NEXT_LABEL, NOT_YOURS
-from tests.discord.conftest import EXTRA_MOVIES, RunningBot, StartBot
+from tests.discord.conftest import EXTRA_MOVIES, StartBot
 from tests.discord.payloads import STRANGER, button_press, movie_command
 from tests.discord.test_paging import button_id
 from tests.fakes import SAMPLE_MOVIES, GatedSearch
@@ -39,7 +37,7 @@ async def test_a_slow_page_click_is_deferred_before_the_search_returns(start_bot
     slow = GatedSearch(SAMPLE_MOVIES + EXTRA_MOVIES)
     slow.gate.set()
     bot = await start_bot(movies=slow)
-    message = await _results_message(bot, movie_command("astronauts in orbit", results=3))
+    message = await bot.ask(movie_command("astronauts in orbit", results=3))
 
     slow.gate.clear()
     press = button_press(message, button_id(message, NEXT_LABEL))
@@ -69,8 +67,8 @@ async def test_a_rate_limited_followup_is_retried_not_lost(start_bot: StartBot) 
 async def test_each_askers_buttons_page_only_their_own_results(start_bot: StartBot) -> None:
     """A click is routed by its own custom id, which names the asker: only they can page."""
     bot = await start_bot()
-    mine = await _results_message(bot, movie_command("lunar mission troubles", results=2))
-    theirs = await _results_message(bot, movie_command("astronauts in orbit", results=2, user=STRANGER))
+    mine = await bot.ask(movie_command("lunar mission troubles", results=2))
+    theirs = await bot.ask(movie_command("astronauts in orbit", results=2, user=STRANGER))
 
     press = button_press(theirs, button_id(theirs, NEXT_LABEL), user=STRANGER)
     await bot.fake.dispatch("INTERACTION_CREATE", press)
@@ -85,12 +83,3 @@ async def test_each_askers_buttons_page_only_their_own_results(start_bot: StartB
     assert refusal.body["type"] == 4 and refusal.body["data"]["flags"] == EPHEMERAL
     assert refusal.body["data"]["content"] == NOT_YOURS
     assert bot.fake.messages[mine["id"]]["embeds"] == mine["embeds"]
-
-
-async def _results_message(bot: RunningBot, payload: dict[str, Any]) -> dict[str, Any]:
-    """Ask, and return the followup message carrying the paging buttons."""
-    await bot.fake.dispatch("INTERACTION_CREATE", payload)
-    [post] = await bot.fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}")
-    [message] = [m for m in bot.fake.messages.values() if m["embeds"] == post.body["embeds"]]
-    assert message["components"], "expected paging buttons"
-    return message

@@ -17,11 +17,8 @@ DEFERRED_WITH_THINKING = 5
 MESSAGE = 4
 
 
-async def test_every_hostile_description(
-    start_bot: StartBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.setenv("RATE_LIMIT", "off")  # one user sends the whole corpus
-    bot = await start_bot()
+async def test_every_hostile_description(start_bot: StartBot, caplog: pytest.LogCaptureFixture) -> None:
+    bot = await start_bot(RATE_LIMIT="off")  # one user sends the whole corpus
     caplog.set_level(logging.INFO)
     for case in QUERIES:
         payload = movie_command(case.text)

@@ -26,11 +26,7 @@ def button_id(message: dict[str, Any], label: str) -> str:
 
 
 async def _results_message(bot: RunningBot, results: int = 3) -> dict[str, Any]:
-    payload = movie_command("astronauts in orbit", results=results)
-    await bot.fake.dispatch("INTERACTION_CREATE", payload)
-    [post] = await bot.fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}")
-    [message] = [m for m in bot.fake.messages.values() if m["embeds"] == post.body["embeds"]]
-    return message
+    return await bot.ask(movie_command("astronauts in orbit", results=results))
 
 
 async def _press(bot: RunningBot, message: dict[str, Any], custom_id: str, **kwargs: Any) -> RecordedCall:

@@ -25,16 +25,6 @@ MARTIAN = SAMPLE_MOVIES[0]
 LONG_QUERY = "astronauts aboard a station in orbit face trouble when the oxygen runs out and nobody answers"
 
 
-async def ask(bot: RunningBot, payload: dict[str, Any]) -> dict[str, Any]:
-    """Send a command; the message its followup posted."""
-    await bot.fake.dispatch("INTERACTION_CREATE", payload)
-    [post] = await bot.fake.wait_for_call("POST", f"/webhooks/1000/{payload['token']}")
-    [callback] = bot.fake.calls_to("POST", f"/interactions/{payload['id']}/")
-    assert callback.body["type"] == DEFERRED_WITH_THINKING
-    assert bot.fake.calls.index(callback) < bot.fake.calls.index(post)
-    return bot.fake.messages[max(bot.fake.messages, key=int)]
-
-
 def menu(message: dict[str, Any]) -> dict[str, Any]:
     [select] = [c for row in message["components"] for c in row["components"] if c["type"] == 3]
     return select
@@ -42,7 +32,7 @@ def menu(message: dict[str, Any]) -> dict[str, Any]:
 
 async def choose(bot: RunningBot, message: dict[str, Any], value: str, **kwargs: Any) -> dict[str, Any]:
     payload = select_choice(message, menu(message)["custom_id"], [value], **kwargs)
-    return await ask(bot, payload)
+    return await bot.ask(payload)
 
 
 async def page(bot: RunningBot, message: dict[str, Any], label: str = NEXT_LABEL) -> dict[str, Any]:
@@ -68,7 +58,7 @@ async def polite_refusal(bot: RunningBot, payload: dict[str, Any]) -> str:
 
 
 async def test_similar_names_the_film_leaves_it_out_and_offers_more(bot: RunningBot) -> None:
-    message = await ask(bot, similar_command("the martain"))
+    message = await bot.ask(similar_command("the martain"))
     [embed] = message["embeds"]
     assert embed["title"] == "Films like The Martian (2015)"
     assert "The Martian" not in embed["description"] and embed["description"].startswith("**1. ")
@@ -110,7 +100,7 @@ async def test_an_empty_title_is_refused_before_deferring(bot: RunningBot) -> No
 
 
 async def test_more_like_a_result_answers_with_a_new_message(bot: RunningBot) -> None:
-    results = await ask(bot, movie_command("astronaut stranded on Mars"))
+    results = await bot.ask(movie_command("astronaut stranded on Mars"))
     chosen = menu(results)["options"][1]["value"]
     liked = await choose(bot, results, chosen, user=STRANGER)  # anyone may ask for films like a result
     assert bot.search.similar_calls == [(chosen, 5, 0)]
@@ -122,7 +112,7 @@ async def test_more_like_a_result_answers_with_a_new_message(bot: RunningBot) ->
 
 
 async def test_a_similar_list_pages_by_the_films_id(bot: RunningBot) -> None:
-    message = await ask(bot, similar_command("Interstellar"))
+    message = await bot.ask(similar_command("Interstellar"))
     embed = await page(bot, message)
     assert embed["title"] == "Films like Interstellar (2014)"
     assert embed["description"].startswith("**6. ")
@@ -131,8 +121,8 @@ async def test_a_similar_list_pages_by_the_films_id(bot: RunningBot) -> None:
 
 async def test_components_sent_before_a_restart_still_work(start_bot: StartBot) -> None:
     bot = await start_bot()
-    results = await ask(bot, movie_command("astronauts in orbit", results=3))
-    liked = await ask(bot, similar_command("Alien"))
+    results = await bot.ask(movie_command("astronauts in orbit", results=3))
+    liked = await bot.ask(similar_command("Alien"))
     await bot.shut_down()
 
     bot = await start_bot()  # a new process: nothing in memory survives
@@ -145,7 +135,7 @@ async def test_components_sent_before_a_restart_still_work(start_bot: StartBot) 
 
 async def test_a_long_query_pages_until_a_restart_then_asks_to_search_again(start_bot: StartBot) -> None:
     bot = await start_bot()
-    results = await ask(bot, movie_command(LONG_QUERY, results=2))
+    results = await bot.ask(movie_command(LONG_QUERY, results=2))
     assert LONG_QUERY not in button_id(results, NEXT_LABEL)  # too long for a custom id: a saved key
     assert (await page(bot, results))["description"].startswith("**3. ")
     await bot.shut_down()
@@ -180,26 +170,26 @@ def with_component(message: dict[str, Any], custom_id: str, kind: int = 2) -> di
     "mb:q:2001:5:5",
 ])
 async def test_old_forged_or_malformed_buttons_get_a_polite_answer(bot: RunningBot, custom_id: str) -> None:
-    message = await ask(bot, movie_command("astronauts in orbit", results=3))
+    message = await bot.ask(movie_command("astronauts in orbit", results=3))
     forged = with_component(message, custom_id)
     assert await polite_refusal(bot, button_press(forged, custom_id)) == STALE_BUTTON
 
 
 async def test_a_press_on_a_button_the_message_does_not_have_is_refused(bot: RunningBot) -> None:
-    message = await ask(bot, movie_command("astronauts in orbit", results=3))
+    message = await bot.ask(movie_command("astronauts in orbit", results=3))
     assert await polite_refusal(bot, button_press(message, "mb:q:2001:3:3:something else")) == STALE_BUTTON
 
 
 @pytest.mark.parametrize("values", [["javascript:alert(1)"], ["tt3659388", "tt0816692"], [], ["tt1"],
                                     ["tt0062622"]])  # a real film, but not one of this list's options
 async def test_forged_menu_choices_get_a_polite_answer(bot: RunningBot, values: list[str]) -> None:
-    message = await ask(bot, movie_command("astronauts in orbit", results=3))
+    message = await bot.ask(movie_command("astronauts in orbit", results=3))
     payload = select_choice(message, menu(message)["custom_id"], values)
     assert await polite_refusal(bot, payload) == STALE_BUTTON
 
 
 async def test_a_replayed_press_just_shows_the_same_page_again(bot: RunningBot) -> None:
-    message = await ask(bot, movie_command("astronauts in orbit", results=3))
+    message = await bot.ask(movie_command("astronauts in orbit", results=3))
     first = await page(bot, message)
     second = await page(bot, message)  # the same custom id again, as a replay would send it
     assert first == second
@@ -207,7 +197,7 @@ async def test_a_replayed_press_just_shows_the_same_page_again(bot: RunningBot) 
 
 
 async def test_a_film_no_longer_in_the_catalog_gets_the_cores_message(bot: RunningBot) -> None:
-    message = await ask(bot, movie_command("astronauts in orbit", results=3))
+    message = await bot.ask(movie_command("astronauts in orbit", results=3))
     menu(message)["options"][0]["value"] = "tt0000001"  # offered when the list was sent
     payload = select_choice(message, menu(message)["custom_id"], ["tt0000001"])
     await bot.fake.dispatch("INTERACTION_CREATE", payload)

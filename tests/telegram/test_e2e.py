@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from bot.telegram.app import build_application, run_telegram
-from bot.telegram.handlers import EXPIRED_BUTTON, SORRY
-from bot.telegram.paging import PageStore
+from bot.telegram.buttons import PageStore
+from bot.telegram.handlers import SORRY
+from bot.telegram.presses import EXPIRED_BUTTON
 from bot.telegram.render import BACK_LABEL, MORE_LABEL
 from core.errors import ConfigError, IndexUnavailable
 from core.models import Movie
@@ -92,7 +93,7 @@ async def test_double_press_is_harmless(bot: RunningBot) -> None:
 
 
 @pytest.mark.parametrize("forge", ["garbage", "", "more:AAAAAAAA:5", "more:{key}:999", "more:{key}:-5",
-                                   "more:{key}:٥", "more:{key}:5:extra", "other-chat"])
+                                   "more:{key}:٥", "more:{key}:5:extra", "other-chat", "not-offered"])
 async def test_stale_forged_or_malformed_buttons_get_a_polite_answer(bot: RunningBot, forge: str) -> None:
     first = await search_in_private(bot, f"/movie {LONG_QUERY}")  # too long for the button: a saved key
     key = buttons(first)[MORE_LABEL].split(":")[1]
@@ -100,6 +101,9 @@ async def test_stale_forged_or_malformed_buttons_get_a_polite_answer(bot: Runnin
     data = forge.format(key=key)
     if forge == "other-chat":  # a real key, pressed on a message in another chat
         message = {**first.result, "chat": {"id": 555, "type": "private", "first_name": "Eve"}}
+        data = buttons(first)[MORE_LABEL]
+    if forge == "not-offered":  # a real key of this chat, on a message whose keyboard never offered it
+        message = {name: value for name, value in first.result.items() if name != "reply_markup"}
         data = buttons(first)[MORE_LABEL]
     mark = bot.emulator.mark()
     bot.emulator.press_button(message, data)

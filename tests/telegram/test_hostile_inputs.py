@@ -5,27 +5,22 @@ silence, and no handler error reaches PTB's error handler."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bot.telegram.handlers import SORRY
-from tests.fakes import FakeMovieSearch
 from tests.hostile_inputs import PLATFORM, QUERIES, assert_fit_for_a_person
-from tests.telegram.conftest import TOKEN, RunningBot
-from tests.telegram.emulator import BotApiEmulator
-from tests.telegram.harness import start_bot
+from tests.telegram.conftest import TOKEN, RunningBot, StartBot
 from tests.telegram.test_e2e import in_chat
 
 GROUP_ID = -100777
 
 
 @pytest.fixture
-async def open_bot(emulator: BotApiEmulator) -> AsyncIterator[RunningBot]:
-    bot = await start_bot(emulator, FakeMovieSearch(), RATE_LIMIT="off")
-    yield bot
-    await bot.shut_down()
+async def open_bot(start_bot: StartBot) -> RunningBot:
+    return await start_bot(RATE_LIMIT="off")
 
 
 @pytest.fixture(autouse=True)

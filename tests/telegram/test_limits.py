@@ -4,16 +4,14 @@ saying when to try again; the shared cap on pending searches answers "busy"."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.telegram.handlers import SORRY
 from core.search_guard import BUSY_MESSAGE, BoundedSearch
-from tests.fakes import FakeMovieSearch, GatedSearch
-from tests.telegram.conftest import RunningBot
-from tests.telegram.emulator import USER_ID, BotApiEmulator
-from tests.telegram.harness import start_bot
+from tests.fakes import GatedSearch
+from tests.telegram.conftest import RunningBot, StartBot
+from tests.telegram.emulator import USER_ID
 from tests.telegram.test_e2e import in_chat
 from tests.telegram.test_similar import buttons, press
 
@@ -22,10 +20,8 @@ GROUP_ID = -100500
 
 
 @pytest.fixture
-async def limited(emulator: BotApiEmulator) -> AsyncIterator[RunningBot]:
-    bot = await start_bot(emulator, FakeMovieSearch(), RATE_LIMIT="2/1h")
-    yield bot
-    await bot.shut_down()
+async def limited(start_bot: StartBot) -> RunningBot:
+    return await start_bot(RATE_LIMIT="2/1h")
 
 
 def wait_in_reply(text: str) -> int:
@@ -87,18 +83,16 @@ async def test_inline_mode_is_limited_on_its_own_and_paging_is_free(limited: Run
     assert "The Martian" in await ask(limited, "/movie astronaut stranded on Mars")  # chat searches still free
 
 
-async def test_rate_limit_off_lets_every_search_through(emulator: BotApiEmulator) -> None:
-    bot = await start_bot(emulator, FakeMovieSearch(), RATE_LIMIT="off")
-    try:
-        for _ in range(8):
-            assert "The Martian" in await ask(bot, "/movie astronaut stranded on Mars")
-    finally:
-        await bot.shut_down()
+async def test_rate_limit_off_lets_every_search_through(start_bot: StartBot) -> None:
+    bot = await start_bot(RATE_LIMIT="off")
+    for _ in range(8):
+        assert "The Martian" in await ask(bot, "/movie astronaut stranded on Mars")
 
 
-async def test_past_the_pending_cap_a_search_gets_a_polite_busy(emulator: BotApiEmulator) -> None:
+async def test_past_the_pending_cap_a_search_gets_a_polite_busy(start_bot: StartBot) -> None:
     gated = GatedSearch()
-    bot = await start_bot(emulator, BoundedSearch(gated, max_pending=1))
+    bot = await start_bot(BoundedSearch(gated, max_pending=1))
+    emulator = bot.emulator
     try:
         mark = emulator.mark()
         emulator.send_text("/movie astronaut stranded on Mars")
@@ -109,8 +103,7 @@ async def test_past_the_pending_cap_a_search_gets_a_polite_busy(emulator: BotApi
         assert "The Martian" in reply.params["text"]
         assert "The Martian" in await ask(bot, "/movie astronaut stranded on Mars", user_id=OTHER_USER)
     finally:
-        gated.gate.set()
-        await bot.shut_down()
+        gated.gate.set()  # so the shutdown after the test does not wait on the held search
 
 
 async def test_button_presses_count_as_searches(limited: RunningBot) -> None:

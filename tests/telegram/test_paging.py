@@ -1,10 +1,10 @@
-"""Paging state: short callback data, a bounded LRU, and rejection of anything a client could forge."""
+"""Saved paging state: short callback data, a bounded LRU, and rejection of anything a client could forge."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.telegram.paging import CALLBACK_DATA_LIMIT, PageRequest, PageStore, decode_page, encode_page
+from bot.telegram.buttons import CALLBACK_DATA_LIMIT, PageStore, SavedPage, decode_press, encode_press
 from core.query_text import MAX_QUERY_CHARS, MAX_RESULTS
 
 
@@ -12,9 +12,9 @@ def test_a_long_query_travels_as_a_short_key() -> None:
     store = PageStore()
     query = "ü" * MAX_QUERY_CHARS
     key = store.put(query, chat_id=1)
-    data = encode_page(key, MAX_RESULTS - 5)
-    assert len(data.encode()) <= CALLBACK_DATA_LIMIT
-    assert decode_page(data) == PageRequest(key, MAX_RESULTS - 5)
+    data = encode_press(SavedPage(key, MAX_RESULTS - 5))
+    assert data is not None and len(data.encode()) <= CALLBACK_DATA_LIMIT
+    assert decode_press(data) == SavedPage(key, MAX_RESULTS - 5)
     saved = store.get(key, chat_id=1)
     assert saved is not None and saved.query == query
 
@@ -48,9 +48,10 @@ def test_keys_differ() -> None:
      "MORE:abcdefgh:5", "more:abcdefgh:0005"],
 )
 def test_malformed_or_out_of_range_data_is_rejected(data: str | None) -> None:
-    assert decode_page(data) is None
+    assert decode_press(data) is None
 
 
-def test_encode_refuses_what_decode_would_reject() -> None:
-    with pytest.raises(ValueError, match="cannot encode"):
-        encode_page("abcdefgh", MAX_RESULTS)
+@pytest.mark.parametrize("press", [SavedPage("abcdefgh", MAX_RESULTS), SavedPage("abcdefgh", -1),
+                                   SavedPage("abc/efgh", 5), SavedPage("abcdefghi", 5)])
+def test_encode_refuses_what_decode_would_reject(press: SavedPage) -> None:
+    assert encode_press(press) is None

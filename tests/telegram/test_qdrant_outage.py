@@ -19,8 +19,8 @@ from core.ingest import run_ingest
 from core.search_guard import BoundedSearch
 from tests.conftest import MARTIAN_QUERY, settings_for
 from tests.secrets_scan import logs_scanned_for_secrets  # noqa: F401  (a fixture)
+from tests.telegram.conftest import StartBot
 from tests.telegram.emulator import BotApiEmulator
-from tests.telegram.harness import start_bot
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("logs_scanned_for_secrets")]
 
@@ -49,14 +49,14 @@ class FlakyQdrant:
 
 
 async def test_an_outage_mid_run_gets_a_friendly_reply_and_recovers_by_itself(
-    tmp_path: Path, emulator: BotApiEmulator, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, emulator: BotApiEmulator, start_bot: StartBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = settings_for(tmp_path / "index")
     qdrant = FlakyQdrant(QdrantClient(":memory:"))
     run_ingest(settings, progress=False, client=qdrant)  # type: ignore[arg-type]
     index = ServerMovieIndex(qdrant, "movies")  # type: ignore[arg-type]
     search = BoundedSearch(search_service_for(index, open_query_encoder(settings)), 64)
-    bot = await start_bot(emulator, search, RATE_LIMIT="off")
+    bot = await start_bot(search, RATE_LIMIT="off")
     caplog.set_level(logging.INFO)
 
     async def ask() -> str:

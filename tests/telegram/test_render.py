@@ -6,8 +6,7 @@ import html
 
 import pytest
 
-from bot.telegram.buttons import QueryPage, decode_press
-from bot.telegram.paging import CALLBACK_DATA_LIMIT, decode_page
+from bot.telegram.buttons import CALLBACK_DATA_LIMIT, QueryPage, SavedPage, decode_press
 from bot.telegram.render import (
     BACK_LABEL,
     MESSAGE_LIMIT,
@@ -149,12 +148,12 @@ def test_a_long_query_pages_by_its_saved_key(offset: int, has_more: bool, labels
     assert list(data) == labels
     for value in data.values():
         assert len(value.encode()) <= CALLBACK_DATA_LIMIT
-        request = decode_page(value)
-        assert request is not None and request.key == "AbCd_-12"
+        request = decode_press(value)
+        assert isinstance(request, SavedPage) and request.key == "AbCd_-12"
     if MORE_LABEL in data:
-        assert decode_page(data[MORE_LABEL]).offset == offset + 5  # type: ignore[union-attr]
+        assert decode_press(data[MORE_LABEL]) == SavedPage("AbCd_-12", offset + 5)
     if BACK_LABEL in data:
-        assert decode_page(data[BACK_LABEL]).offset == offset - 5  # type: ignore[union-attr]
+        assert decode_press(data[BACK_LABEL]) == SavedPage("AbCd_-12", offset - 5)
 
 
 def test_a_long_query_without_a_saved_key_gets_no_paging_buttons() -> None:

@@ -9,9 +9,9 @@ import pytest
 from bot.reply_text import UNREADABLE, WEAK_HINT, WEAK_NOTE
 from bot.telegram.app import build_application, run_telegram
 from bot.telegram.buttons import BACK_LABEL, MORE_LABEL, LikePress, QueryPage, SimilarPage, decode_press, encode_press
-from bot.telegram.handlers import EXPIRED_BUTTON, INLINE_UNREADABLE
+from bot.telegram.handlers import INLINE_UNREADABLE, SIMILAR_USAGE
+from bot.telegram.presses import EXPIRED_BUTTON
 from bot.telegram.render import render_results
-from bot.telegram.similar import SIMILAR_USAGE
 from core.models import MatchQuality, MovieHit, SearchResults
 from core.settings import load_settings
 from tests.fakes import SAMPLE_MOVIES
