@@ -2,8 +2,9 @@
 #
 # Stages, each cached on its own inputs only:
 #   ingest-deps  torch (CPU) and the ingest stack, from requirements/ingest.txt (hash-checked)
-#   index        the catalog (MOVIES_CSV, checked against MOVIES_SHA256) and core/ -> the index bundle, its
-#                never-written page space trimmed; a change to bot/ or the README does not rebuild it
+#   index        the catalog (MOVIES_CSV, checked against MOVIES_SHA256) and the core modules ingest imports ->
+#                the index bundle, its never-written page space trimmed; a change to anything else (bot/, search
+#                and ranking, scripts, the README) does not rebuild it
 #   wheel        the project itself as a wheel
 #   runtime      python:3.11-slim + requirements/serve.txt (+ qdrant-client.txt with QDRANT_CLIENT=on) + the
 #                index (one copy) + the wheel, as a non-root user
@@ -28,7 +29,16 @@ ARG MOVIES_CSV=https://hongtaoh.com/files/tmdb-movies.csv
 ARG MOVIES_SHA256=c148ca17c3c2fe117048c7f6565374496f831ccdbddd91c5f8214a533679650f
 COPY scripts/fetch_catalog.py catalog/ ./catalog/
 RUN python catalog/fetch_catalog.py "$MOVIES_CSV" "$MOVIES_SHA256" /build/movies.catalog
-COPY core/ core/
+# Only the modules ingest imports (tests/deploy/test_platform_files.py keeps this list equal to their import
+# closure): a change to searching, ranking, the adapters or the scripts rebuilds the image without embedding the
+# catalog again.
+COPY core/__init__.py core/catalog.py core/documents.py core/domain.py core/errors.py core/genres.py \
+     core/ingest.py core/models.py core/settings.py core/sparse.py core/text_fold.py core/
+COPY core/embedding/__init__.py core/embedding/model_source.py core/embedding/onnx_encoder.py \
+     core/embedding/onnx_export.py core/embedding/packing.py core/embedding/port.py core/embedding/st_encoder.py \
+     core/embedding/threads.py core/embedding/wordpiece.py core/embedding/wordpiece_tables.py core/embedding/
+COPY core/index/__init__.py core/index/bundle.py core/index/edge.py core/index/manifest.py core/index/port.py \
+     core/index/records.py core/index/server.py core/index/
 COPY scripts/compact_bundle.py ./
 # Then, in the same step (a committed layer no longer knows which bytes are holes): drop what serving never reads,
 # ingest's vector cache and the never-written space of Qdrant's preallocated page files, which a layer would

@@ -3,6 +3,7 @@ finish replies in flight after SIGTERM."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shlex
@@ -67,6 +68,58 @@ def test_railway_json_restarts_always_checks_healthz_and_drains_longer_than_serv
     assert deploy["drainingSeconds"] > SHUTDOWN_SECONDS
 
 
+def dockerfile_lines() -> list[str]:
+    """The Dockerfile's instructions, each on one line (continuations joined), comments left out."""
+    text = re.sub(r"\\\n\s*", "", (ROOT / "Dockerfile").read_text())
+    return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def stage(name: str) -> list[str]:
+    """The instructions of one build stage."""
+    lines = dockerfile_lines()
+    start = next(i for i, line in enumerate(lines) if re.match(rf"FROM \S+ AS {name}$", line))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("FROM ")), len(lines))
+    return lines[start:end]
+
+
+def import_closure(module: str) -> set[str]:
+    """Every module of core/ that `module` imports, at the top or inside a function, transitively."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        path = ROOT.joinpath(*name.split("."))
+        path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+        if name in seen or not path.is_file():
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                todo += [alias.name for alias in node.names if alias.name.split(".")[0] == "core"]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "core":
+                todo += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return seen
+
+
+def test_the_index_stage_copies_exactly_what_ingest_imports() -> None:
+    """The index is embedded again only when what ingest runs changes: the stage copies core's modules one by
+    one, and the list must be ingest's import closure, no more (a search or ranking change would re-embed) and
+    no less (the build would fail)."""
+    copied: set[str] = set()
+    for line in stage("index"):
+        if line.startswith("COPY ") and "--from" not in line:
+            *sources, _ = line.split()[1:]
+            copied |= {source for source in sources if source.startswith("core")}
+    assert all(source.endswith(".py") for source in copied), "whole folders would bring in serving modules"
+    needed = {
+        "/".join(name.split(".")) + ("/__init__.py" if ROOT.joinpath(*name.split(".")).is_dir() else ".py")
+        for name in import_closure("core.ingest")
+    }
+    assert copied == needed
+
+
 def test_dockerfile_runs_serve_as_a_non_root_user() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     cmd = re.findall(r"^CMD (.+)$", dockerfile, re.M)
@@ -84,8 +137,8 @@ def test_dockerignore_keeps_secrets_history_and_tests_out_of_the_build() -> None
     allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
     assert not allowed & {".env", ".git", ".venv", "tests", "data", "build"}
     # Everything the Dockerfile copies from the context is allowed in.
-    copied = re.findall(r"^COPY (?!--from)(.+) \S+$", (ROOT / "Dockerfile").read_text(), re.M)
-    for source in " ".join(copied).split():
+    copied = [line.split()[1:-1] for line in dockerfile_lines() if line.startswith("COPY ") and "--from" not in line]
+    for source in (s for sources in copied for s in sources):
         assert source.split("/")[0] in allowed, source
 
 
