@@ -24,6 +24,18 @@ def test_sequel_words_and_genre_words_are_read() -> None:
     assert parse_intent("animated movie about fish").genres == genre_mask(["Animation"])
     assert query_genres("a scary documentary") == genre_mask(["Horror", "Documentary"])
     assert query_genres("a man and his boat") == 0
+
+
+def test_words_that_also_tell_the_story_name_a_genre_only_before_a_word_for_a_film() -> None:
+    assert query_genres("his war hero son takes over the family business") == 0
+    assert query_genres("a cowboy doll gets jealous of a space toy") == 0
+    assert query_genres("rich orphan returns to fight crime in his city") == 0
+    assert query_genres("a vietnam war movie up a river") == genre_mask(["War"])
+    assert query_genres("80s family film about a lost dog") == genre_mask(["Family"])
+    assert query_genres("a crime comedy in london") == genre_mask(["Crime", "Comedy"])
+    assert query_genres("woody allen fake documentary, a man who becomes anyone") == 0
+    assert query_genres("early 90s made for tv movie") == genre_mask(["TV Movie"])
+    assert query_genres("a science fiction romcom") == genre_mask(["Science Fiction", "Romance"])
     assert genre_mask(GENRES) == (1 << len(GENRES)) - 1
 
 
