@@ -19,7 +19,7 @@ _BIT = {name.lower(): 1 << i for i, name in enumerate(GENRES)}
 
 # Words that name a genre, folded (lower case). Broad words ("drama", "action") are left out on purpose: they
 # fit most of the catalog and say little; these are the ones that split it.
-_GENRE_WORDS = {
+GENRE_WORDS = {
     "animated": "Animation", "animation": "Animation", "cartoon": "Animation", "cartoons": "Animation",
     "anime": "Animation", "pixar": "Animation",
     "documentary": "Documentary", "documentaries": "Documentary", "doc": "Documentary", "docu": "Documentary",
@@ -65,7 +65,7 @@ def query_genres(text: str) -> int:
     words = _WORD.findall(lowered)
     names = [name for pattern, name in _PHRASES if pattern.search(lowered)]
     for i, word in enumerate(words):
-        name = _GENRE_WORDS.get(word)
+        name = GENRE_WORDS.get(word)
         if name is None:
             continue
         before = words[i - 1] if i else ""

@@ -58,3 +58,20 @@ def test_colloquial_words_reach_the_retrievers_in_the_catalog_s_words_but_the_qu
     assert "pregnant" in intent.plot and "pregnant" in intent.lexical_text
     assert intent.text == "a teenager who is expecting and looks for adoptive parents"
     assert "pregnant" not in parse_intent("he is expecting to win the race").lexical_text
+
+
+def test_years_said_of_the_film_are_told_from_years_that_may_be_the_story_setting() -> None:
+    assert parse_intent("late 90s teen horror at a new school").year_setting is False
+    assert parse_intent("five kids stuck in detention, 80s").year_setting is False
+    assert parse_intent("a movie from the 90s where a man").year_setting is False
+    assert parse_intent("spielberg 1950s spy drama").year_setting is False
+    setting = parse_intent("a prison guard in the 1930s and a gentle giant")
+    assert setting.year_range == (1930, 1939)
+    assert setting.year_setting is True
+
+
+def test_an_age_is_not_a_decade() -> None:
+    intent = parse_intent("divorced woman in her 30s moves back home")
+    assert intent.year_range is None
+    assert "her 30s" in intent.plot
+    assert parse_intent("a man in his late 40s, a 90s movie").year_range == (1990, 1999)
