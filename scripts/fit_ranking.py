@@ -26,7 +26,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core.bootstrap import build_search_service
-from core.query_intent import parse_intent
 from core.query_text import clean_query
 from core.ranking import DEFAULT_WEIGHTS, FEATURES, WEIGHTS_FILE, RankingWeights
 from core.settings import load_settings
@@ -56,7 +55,7 @@ class QueryRows:
 def collect(queries: list[EvalQuery]) -> list[QueryRows]:
     service = build_search_service(load_settings())
     try:
-        intents = [parse_intent(clean_query(q.query)) for q in queries]
+        intents = [service.intent_for(clean_query(q.query)) for q in queries]
         vectors = service.encoder.encode([i.dense_text for i in intents])
         rows = []
         for q, intent, vector in zip(queries, intents, vectors, strict=True):
