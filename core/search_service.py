@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import time
@@ -103,7 +104,7 @@ class SearchService:
             if self._speller is None:
                 facts = self.index.catalog_facts()
                 catalog = (w for f in facts for text in (f.title_line, *f.names) for w in text.split())
-                self._speller = Speller([*self.encoder.vocabulary(), *catalog])
+                self._speller = Speller(itertools.chain(self.encoder.vocabulary(), catalog))
             return self._speller
 
     def _ready_speller(self) -> Speller | None:
