@@ -37,9 +37,10 @@ GENRE_WORDS = {
 # "crime comedy"). The rest name one wherever they stand.
 _STORY_WORDS = frozenset({"cartoon", "cartoons", "cowboy", "cowboys", "crime", "family", "fantasy", "funny", "kids",
                           "mystery", "romance", "romantic", "scary", "war"})
-_FILM_WORDS = frozenset({"movie", "movies", "film", "films", "flick", "flicks", "picture", "show", "special",
-                         "comedy", "comedies", "drama", "thriller", "story", "epic", "musical", "western",
-                         "cartoon", "animation", "documentary", "doc", "horror", "adventure", "fantasy", "mystery"})
+# Not "show" or "story": "janitor becomes a kids show star" is about a show inside the film.
+_FILM_WORDS = frozenset({"movie", "movies", "film", "films", "flick", "flicks", "comedy", "comedies", "drama",
+                         "thriller", "epic", "musical", "western", "cartoon", "animation", "documentary", "doc",
+                         "horror", "adventure", "fantasy", "mystery"})
 # "a fake documentary", "semi documentary", "python-ish", "cartoon-like": a style borrowed, not the genre.
 _NOT_GENRE_BEFORE = frozenset({"fake", "mock", "semi", "pseudo"})
 _NOT_GENRE_AFTER = frozenset({"like", "ish", "esque", "style"})
