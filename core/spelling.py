@@ -23,6 +23,7 @@ MIN_LETTERS = 5
 # Words looked up once are remembered (with their answer); the cache is dropped when it grows past this.
 CACHE_WORDS = 4096
 _WORD = re.compile(r"[a-z]+")
+_UNSEEN = "\0"  # not a word: marks a word not looked up yet
 # A known word with one of these endings counts as known ("coconuts", "banging"): vocabularies list stems.
 _ENDINGS = ("s", "es", "ed", "d", "ing", "er", "ers", "ly", "y", "ies", "ied")
 
@@ -80,8 +81,9 @@ class Speller:
 
     def nearest(self, word: str) -> str | None:
         """The most common known word one edit from `word`, with its first letter; None when there is none."""
-        if word in self._cache:
-            return self._cache[word]
+        cached = self._cache.get(word, _UNSEEN)  # one read: another thread may clear the cache meanwhile
+        if cached is not _UNSEEN:
+            return cached
         choices = self._near.get((word[0], len(word)))
         found = None if not choices else extractOne(word, choices, scorer=OSA.distance, score_cutoff=1)
         fixed = None if found is None else str(found[0])
