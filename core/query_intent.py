@@ -84,12 +84,28 @@ _REWRITES = (
 _REWRITE_TRIGGER = re.compile(r"expecting|knocked|\bbun\b|bumped|\bnuke|\bcops\b|\bshrink\b", re.IGNORECASE)
 
 
+# Chat shorthand, spelled out for the model and the lexical index (which know "through", not "thru"); fillers
+# that say nothing about a film go. Too short for the speller (core.spelling), which leaves short words alone.
+_SHORTHAND = {
+    "thru": "through", "u": "you", "ur": "your", "w/": "with", "w/o": "without", "bf": "boyfriend",
+    "gf": "girlfriend", "cuz": "because", "coz": "because", "bc": "because", "tho": "though", "ppl": "people",
+    "abt": "about", "smth": "something", "sth": "something", "govt": "government", "xmas": "christmas",
+    "bday": "birthday", "lol": "", "lmao": "", "idk": "", "pls": "", "plz": "", "omg": "", "tbh": "", "imo": "",
+}
+_SHORTHAND_WORD = re.compile(
+    r"(?<![\w/'.-])(?:" + "|".join(re.escape(w) for w in sorted(_SHORTHAND, key=len, reverse=True))
+    + r")(?![\w/'-]|\.\w)",  # not inside "u-boat" or "U.S."
+    re.IGNORECASE,
+)
+
+
 def rewrite(text: str) -> str:
+    text = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0).lower()], text)
     if _REWRITE_TRIGGER.search(text) is None:
-        return text
+        return " ".join(text.split())
     for pattern, replacement in _REWRITES:
         text = pattern.sub(replacement, text)
-    return text
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True, slots=True)

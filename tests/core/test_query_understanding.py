@@ -75,3 +75,11 @@ def test_an_age_is_not_a_decade() -> None:
     assert intent.year_range is None
     assert "her 30s" in intent.plot
     assert parse_intent("a man in his late 40s, a 90s movie").year_range == (1990, 1999)
+
+
+def test_chat_shorthand_is_spelled_out_for_the_retrievers_only() -> None:
+    intent = parse_intent("road trip thru zombie america w/ rules lol, u know the one")
+    assert intent.text == "road trip thru zombie america w/ rules lol, u know the one"
+    assert "through zombie america with rules" in intent.dense_text
+    assert "lol" not in intent.lexical_text and "you know" in intent.lexical_text
+    assert parse_intent("a u-boat crew and the U.S. navy").lexical_text == "a u-boat crew and the U.S. navy"
