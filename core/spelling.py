@@ -4,9 +4,9 @@
 A query word that no vocabulary knows (the embedding model's whole words, the catalog's titles and names) is
 replaced by the most common known word one edit away (rapidfuzz's OSA distance: a swapped pair of letters is one
 edit) with the same first letter and about the same length: people rarely mistype the first letter, and that
-keeps each lookup to a few hundred words. A word with no such neighbour is left alone, so rare words typed right
-mostly survive. The repaired text goes to the dense and lexical retrievers only: names and titles are matched on
-what was typed (with their own typo tolerance), and the query shown is never changed.
+keeps each lookup to a thousand words or so. A word with no such neighbour is left alone, so rare words typed
+right mostly survive. The repaired text goes to the dense and lexical retrievers only: names and titles are
+matched on what was typed (with their own typo tolerance), and the query shown is never changed.
 """
 
 from __future__ import annotations
