@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.genres import query_genres
+from core.genres import GENRE_WORDS, query_genres
 
 _DECADE_WORDS = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
@@ -26,6 +26,18 @@ _TIME_PHRASE = re.compile(
     + "|".join(_DECADE_WORDS) + r")\b",
     re.IGNORECASE,
 )
+# "a woman in her 30s": an age, not a decade.
+_AGE_BEFORE = re.compile(r"\b(?:her|his|their|my|your|its)\s+(?:(?:early|mid|late)[\s-]*)?$", re.IGNORECASE)
+# Whether a time phrase is said of the film ("a 90s movie", "from the 80s", "..., early 90s") or may be said of
+# its story ("a guard in the 1930s", "during the sixties"): the second is as often when the story is set, so
+# ranking weighs the two apart (`QueryIntent.year_setting`).
+_FILM_CUES = frozenset(GENRE_WORDS) | {
+    "movie", "movies", "film", "films", "flick", "flicks", "drama", "action", "teen", "tv", "classic", "cult",
+    "version", "remake", "sequel", "adaptation", "indie", "disney", "b", "one", "picture", "release", "sci",
+}
+_LEAD_WORDS = frozenset({"early", "mid", "late", "a", "an", "the", "some", "old", "that", "this"})
+_AFTER_WORDS = re.compile(r"^[\s,.!?;:-]*(?:(?:or\s+so|i\s+think|maybe|probably|lol|ish)[\s,.!?]*)*$", re.IGNORECASE)
+_WORDS = re.compile(r"[a-z0-9]+")
 _FRAME = re.compile(
     r"\b(?:(?:that|this|the|a|an|one of those|some|old)\s+)?(?:movie|film|flick|one)s?\s+"
     r"(?:where|about|with|in which|that|when)\b",
@@ -72,12 +84,28 @@ _REWRITES = (
 _REWRITE_TRIGGER = re.compile(r"expecting|knocked|\bbun\b|bumped|\bnuke|\bcops\b|\bshrink\b", re.IGNORECASE)
 
 
+# Chat shorthand, spelled out for the model and the lexical index (which know "through", not "thru"); fillers
+# that say nothing about a film go. Too short for the speller (core.spelling), which leaves short words alone.
+_SHORTHAND = {
+    "thru": "through", "u": "you", "ur": "your", "w/": "with", "w/o": "without", "bf": "boyfriend",
+    "gf": "girlfriend", "cuz": "because", "coz": "because", "bc": "because", "tho": "though", "ppl": "people",
+    "abt": "about", "smth": "something", "sth": "something", "govt": "government", "xmas": "christmas",
+    "bday": "birthday", "lol": "", "lmao": "", "idk": "", "pls": "", "plz": "", "omg": "", "tbh": "", "imo": "",
+}
+_SHORTHAND_WORD = re.compile(
+    r"(?<![\w/'.-])(?:" + "|".join(re.escape(w) for w in sorted(_SHORTHAND, key=len, reverse=True))
+    + r")(?![\w/'-]|\.\w)",  # not inside "u-boat" or "U.S."
+    re.IGNORECASE,
+)
+
+
 def rewrite(text: str) -> str:
+    text = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0).lower()], text)
     if _REWRITE_TRIGGER.search(text) is None:
-        return text
+        return " ".join(text.split())
     for pattern, replacement in _REWRITES:
         text = pattern.sub(replacement, text)
-    return text
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +113,7 @@ class QueryIntent:
     text: str
     year_range: tuple[int, int] | None = None
     plot: str = ""
+    year_setting: bool = False  # the years may be when the story is set rather than when the film came out
     genres: int = 0  # a genre mask (core.genres): genres named in the query, a soft filter
     sequel: bool = False  # the query asks for a later entry of a franchise
     lexical: str = ""  # what the lexical retriever reads: the text in the catalog's words (`rewrite`)
@@ -100,9 +129,16 @@ class QueryIntent:
 
 
 def parse_intent(text: str) -> QueryIntent:
-    plot = " ".join(_FRAME.sub(" ", _TIME_PHRASE.sub(" ", text)).split()).strip(" ,;:-")
-    return QueryIntent(text=text, year_range=_year_range(text), plot=rewrite(plot), genres=query_genres(text),
-                       sequel=_SEQUEL_CUE.search(text) is not None, lexical=rewrite(text))
+    plot = " ".join(_FRAME.sub(" ", _TIME_PHRASE.sub(_drop_time, text)).split()).strip(" ,;:-")
+    found = _year_range(text)
+    year_range, setting = found if found is not None else (None, False)
+    return QueryIntent(text=text, year_range=year_range, plot=rewrite(plot), genres=query_genres(text),
+                       sequel=_SEQUEL_CUE.search(text) is not None, lexical=rewrite(text), year_setting=setting)
+
+
+def _drop_time(match: re.Match[str]) -> str:
+    """A time phrase leaves the plot, unless it is an age ("in her 30s"), which is part of the story."""
+    return match.group(0) if _AGE_BEFORE.search(match.string[: match.start()]) else " "
 
 
 def similar_title(text: str) -> str | None:
@@ -117,22 +153,36 @@ def similar_title(text: str) -> str | None:
     return title or None
 
 
-def _year_range(text: str) -> tuple[int, int] | None:
+def _year_range(text: str) -> tuple[tuple[int, int], bool] | None:
+    """The years the query gives, and whether they may be the story's setting rather than the film's release."""
     lowered = text.lower()
     for pattern, to_year in (
         (_FULL_DECADE, int),
         (_SHORT_DECADE, _short_decade),
         (_WORD_DECADE, lambda word: _DECADE_WORDS[word]),
     ):
-        match = pattern.search(lowered)
-        if match:
+        for match in pattern.finditer(lowered):
+            if _AGE_BEFORE.search(lowered[: match.start()]):
+                continue
             start = to_year(match.group(1))
-            return _decade_part(start, lowered[: match.start()])
-    match = _YEAR.search(lowered)
-    if match:
-        year = int(match.group(1))
-        return (year - 1, year + 1)
-    return None
+            return _decade_part(start, lowered[: match.start()]), _said_of_story(lowered, match)
+    found = _YEAR.search(lowered)
+    if found is None:
+        return None
+    year = int(found.group(1))
+    return (year - 1, year + 1), _said_of_story(lowered, found)
+
+
+def _said_of_story(lowered: str, match: re.Match[str]) -> bool:
+    """False when the time phrase is said of the film: a word for a film or a genre follows it ("80s horror"),
+    it opens or closes the query ("late 90s, ..."; "..., 1999"), or "from the" leads to it."""
+    after = _WORDS.findall(lowered[match.end():])
+    if not _FILM_CUES.isdisjoint(after[:3]) or _AFTER_WORDS.match(lowered[match.end():]):
+        return False
+    before = _WORDS.findall(lowered[: match.start()])
+    if len(before) <= 2 and _LEAD_WORDS.issuperset(before):
+        return False
+    return before[-2:] != ["from", "the"] and before[-1:] not in (["from"], ["released"], ["made"])
 
 
 def _short_decade(digits: str) -> int:

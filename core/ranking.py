@@ -7,7 +7,8 @@ The signals (`FEATURES`), each computed for all candidates at once:
 - name: a cast or director name in the query (1 for a full name, 0.6 for a surname), or within a typo of one
   (rapidfuzz; `FUZZY_NAME_CREDIT`): one signal, so the weight learned from names typed right applies to typos;
 - title: the film's title is most of the query, or the query names it with a typo (resolved by the service);
-- year: inside the decade or year the query gives, fading outside it;
+- year: inside the decade or year the query gives, fading outside it; `year_setting` instead when the query may
+  give the years of the story's setting ("a guard in the 1930s"), which people often mean rather than the release;
 - popularity: log of the vote count, since people describe the films they have seen;
 - genre: the film has a genre the query names ("animated", "documentary"), a soft filter;
 - sequel: the query asks for "the sequel" and the title looks like a later entry ("2", "Part II", "Returns").
@@ -37,7 +38,7 @@ from core.text_fold import folded_words
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("dense", "dense_raw", "sparse", "name", "title", "year", "popularity", "genre", "sequel")
+FEATURES = ("dense", "dense_raw", "sparse", "name", "title", "year", "popularity", "genre", "sequel", "year_setting")
 WEIGHTS_FILE = Path(__file__).with_name("ranking_weights.json")
 
 # The cosine at which this model's best match is a confident one; below it, shown scores shrink.
@@ -65,7 +66,7 @@ _SEQUEL_TITLE = re.compile(r" (?:[2-9]|ii|iii|iv|v|vi|part|chapter|episode|retur
 # Hand-set before the fit, kept as the fallback when the weights file is missing or unreadable.
 DEFAULT_WEIGHTS: Mapping[str, float] = {
     "dense": 0.5, "dense_raw": 0.0, "sparse": 0.2, "name": 0.25, "title": 0.6, "year": 0.3,
-    "popularity": 0.35, "genre": 0.1, "sequel": 0.2,
+    "popularity": 0.35, "genre": 0.1, "sequel": 0.2, "year_setting": 0.1,
 }
 
 
@@ -139,8 +140,8 @@ class Ranker:
         if titled_ids:
             x[[i for i, f in enumerate(facts) if f.imdb_id in titled_ids], 4] = 1.0
         if intent.year_range is not None:
-            x[:, 5] = _year_match(np.array([np.nan if f.year is None else f.year for f in facts]),
-                                  intent.year_range)
+            years = np.array([np.nan if f.year is None else f.year for f in facts])
+            x[:, 9 if intent.year_setting else 5] = _year_match(years, intent.year_range)
         votes = np.fromiter((f.vote_count for f in facts), dtype=np.float64, count=n)
         x[:, 6] = np.minimum(1.0, np.log1p(votes) / _LOG_POPULAR)
         if intent.genres:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
 from core.domain import Candidates
 from core.embedding.batcher import QueryBatcher
-from core.embedding.port import TextEncoder
+from core.embedding.port import KnowsWords, TextEncoder
 from core.errors import InvalidQuery, ShuttingDown
 from core.genres import genre_mask
 from core.index.port import MovieIndex, RetrievalRequest
@@ -22,6 +24,7 @@ from core.query_text import MAX_RESULTS, clean_query
 from core.query_trust import match_quality, unreadable_script
 from core.ranking import Ranked, Ranker
 from core.sparse import SparseEncoder
+from core.spelling import Speller
 from core.title_match import TitleIndex, TitleMatch
 
 logger = logging.getLogger(__name__)
@@ -70,10 +73,51 @@ class SearchService:
         self._closed = False
         self._titles: TitleIndex | None = None
         self._titles_lock = threading.Lock()
+        self._speller: Speller | None = None
+        self._speller_lock = threading.Lock()
+        self._speller_asked = False
+
+    def intent_for(self, text: str) -> QueryIntent:
+        """What a cleaned query asks for, typos repaired (building the speller if need be): for callers without an
+        event loop (CLI, eval, the fit)."""
+        return self._intent(text, self.speller())
+
+    @staticmethod
+    def _intent(text: str, speller: Speller | None) -> QueryIntent:
+        """What the query asks for; with a speller, the dense text has its typos repaired and the lexical text
+        gains the repaired words (keeping the typed ones, in case the catalog knows a word the speller does not).
+        Names and titles are still matched on `text` as typed."""
+        intent = parse_intent(text)
+        if speller is None:
+            return intent
+        fixed, added = speller.repair(text)
+        if not added:
+            return intent
+        return replace(parse_intent(fixed), text=text, lexical=f"{intent.lexical_text} {' '.join(added)}")
+
+    def speller(self) -> Speller | None:
+        """The typo repairer: the encoder's vocabulary and the catalog's title and name words; built on first use
+        (in a worker thread), then held. None when the encoder cannot list its words."""
+        if not isinstance(self.encoder, KnowsWords):
+            return None
+        with self._speller_lock:
+            if self._speller is None:
+                facts = self.index.catalog_facts()
+                catalog = (w for f in facts for text in (f.title_line, *f.names) for w in text.split())
+                self._speller = Speller(itertools.chain(self.encoder.vocabulary(), catalog))
+            return self._speller
+
+    def _ready_speller(self) -> Speller | None:
+        """The speller if built; else None, with its building asked of the ranking thread once, so that no search
+        on the event loop waits for it."""
+        if self._speller is None and not self._speller_asked and not self._closed:
+            self._speller_asked = True
+            self._ranking.submit(self.speller)
+        return self._speller
 
     async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         started = time.perf_counter()
-        intent = parse_intent(clean_query(query))
+        intent = self._intent(clean_query(query), self._ready_speller())
         limit, offset = _clamp(limit, offset)
 
         def rank(vector: np.ndarray) -> SearchResults:
@@ -110,7 +154,7 @@ class SearchService:
     def search_sync(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         """The same path for callers without an event loop (CLI, eval, bench)."""
         started = time.perf_counter()
-        intent = parse_intent(clean_query(query))
+        intent = self.intent_for(clean_query(query))
         limit, offset = _clamp(limit, offset)
         vector = self.encoder.encode([intent.dense_text])[0]
         return self._answer(intent, vector, limit, offset, started)

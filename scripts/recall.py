@@ -20,7 +20,6 @@ from qdrant_edge import Query, QueryBatchRequest, QueryRequest, ScoredPoint, Spa
 from core.bootstrap import build_search_service
 from core.index.edge import VECTOR_KEYS_FILE, VECTORS_FILE, EdgeMovieIndex, year_filter
 from core.index.port import SPARSE, WELL_KNOWN_VOTES
-from core.query_intent import parse_intent
 from core.query_text import clean_query
 from core.settings import load_settings
 from scripts.evaluate import load_queries
@@ -59,7 +58,7 @@ def main() -> int:
 
     for path in args.queries:
         queries = load_queries(path)
-        intents = [parse_intent(clean_query(q.query)) for q in queries]
+        intents = [service.intent_for(clean_query(q.query)) for q in queries]
         vectors = service.encoder.encode([i.dense_text for i in intents])
         results: list[dict[str, float]] = []
         for q, intent, vector in zip(queries, intents, vectors, strict=True):

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from core.bootstrap import open_search_service
-from core.query_intent import parse_intent
 from core.query_text import clean_query
 from core.settings import load_settings
 from scripts.evaluate import load_queries
@@ -32,7 +31,7 @@ def main() -> int:
         }
         best: dict[str, np.ndarray] = {}
         for name, texts in sets.items():
-            intents = [parse_intent(clean_query(t)) for t in texts]
+            intents = [service.intent_for(clean_query(t)) for t in texts]
             vectors = service.encoder.encode([i.dense_text for i in intents])
             best[name] = np.array([float(service.candidates_for(i, v)[0].dense.max())
                                    for i, v in zip(intents, vectors, strict=True)])

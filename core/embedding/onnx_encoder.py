@@ -271,6 +271,10 @@ class OnnxEncoder:
             self.name, self.dim, self.max_seq_length, threads, "on" if mem_arena else "off",
         )
 
+    def vocabulary(self) -> list[str]:
+        """The tokenizer's whole words, most common first (see core.spelling)."""
+        return self._tokenizer.whole_words()
+
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> Vectors:
         """Longest texts first, in runs of at most `max_batch_tokens` tokens and `batch_size` texts, each packed
         into rows; results go back in input order."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,3 +23,10 @@ class TextEncoder(Protocol):
     dim: int
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> Vectors: ...
+
+
+@runtime_checkable
+class KnowsWords(Protocol):
+    """An encoder that can list the words its tokenizer knows whole, most common first (for core.spelling)."""
+
+    def vocabulary(self) -> list[str]: ...

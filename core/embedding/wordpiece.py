@@ -200,6 +200,11 @@ class WordPieceTokenizer:
         t = self._template
         return 1 + max(*self._vocab.values(), *self._added.values(), *t.prefix_ids, *t.suffix_ids)
 
+    def whole_words(self) -> list[str]:
+        """The vocabulary's alphabetic whole words (not "##" pieces), in id order: for BERT's, about the order of
+        how common they are."""
+        return [w for w, _ in sorted(self._vocab.items(), key=lambda item: item[1]) if w.isalpha()]
+
     def token_to_id(self, token: str) -> int | None:
         return self._added.get(token, self._vocab.get(token))
 

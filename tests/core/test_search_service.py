@@ -168,3 +168,29 @@ async def test_aclose_closes_the_index_once_after_the_search_in_progress() -> No
         await service.search("after the stop")
     with pytest.raises(ShuttingDown):
         await service.similar("The Martian")
+
+
+class SpellingEncoder(BagOfWordsEncoder):
+    """The fake encoder, with a vocabulary to repair typos against (as the ONNX encoder's tokenizer has)."""
+
+    def vocabulary(self) -> list[str]:
+        return ["astronaut", "presumed", "storm", "behind", "crew", "after", "dead", "left"]
+
+
+async def test_typos_are_repaired_for_the_retrievers_once_the_speller_is_built(index: FakeMovieIndex) -> None:
+    typed = MARTIAN_QUERY.replace("astronaut", "astronuat").replace("presumed", "presumd")
+    plain = service_on(index)
+    service = search_service_for(index, SpellingEncoder())
+    try:
+        assert plain.speller() is None  # an encoder that cannot list its words: nothing repaired
+        first = await service.search(typed, limit=1)  # asks for the speller, answers without waiting for it
+        assert first.query == typed
+        speller = service.speller()
+        assert speller is not None and speller.repair(typed)[1] == ["astronaut", "presumed"]
+        repaired = service.search_sync(typed, limit=3)
+        assert repaired.query == typed
+        assert repaired.hits[0].movie.imdb_id == MARTIAN
+        assert repaired.hits == service.search_sync(MARTIAN_QUERY, limit=3).hits
+    finally:
+        await plain.aclose()
+        await service.aclose()
