@@ -55,6 +55,7 @@ VECTOR_KEYS_FILE = "vectors.json"
 UPSERT_BATCH = 512
 # {"rows": [[imdb_id, year, votes, title words, names], ...]}; a point's id is its row.
 FACTS_FILE = "facts.json"
+_FACTS_HEAD = '{"rows": ['
 # The builder appends the float32 vectors here as they come and turns them into VECTORS_FILE at publish.
 _VECTORS_PART = "vectors.f32.part"
 _COPY_ROWS = 65_536
@@ -142,11 +143,45 @@ def _incomplete(what: str) -> IndexUnavailable:
     return IndexUnavailable(f"The movie index is incomplete ({what}); rebuild it with `movie-bot ingest`.")
 
 
+def facts_rows(text: str) -> Iterator[list[Any]]:
+    """The rows of a facts file one at a time, so that opening never holds every decoded row beside the facts
+    made of them (at a million movies the rows alone are about a gigabyte). A file laid out otherwise than the
+    builder writes it is decoded whole. ValueError when it is not a facts table."""
+    if not text.startswith(_FACTS_HEAD):
+        rows: list[list[Any]] = json.loads(text)["rows"]
+        yield from rows
+        return
+    decode = json.JSONDecoder().raw_decode
+    pos = _skip_space(text, len(_FACTS_HEAD))
+    if text.startswith("]", pos):
+        pos += 1
+    else:
+        while True:
+            row, pos = decode(text, pos)
+            if not isinstance(row, list):
+                raise ValueError(f"a facts row is not a list at {pos}")
+            yield row
+            pos = _skip_space(text, pos)
+            if text.startswith("]", pos):
+                pos += 1
+                break
+            if not text.startswith(",", pos):
+                raise ValueError(f"a facts row is followed by neither ',' nor ']' at {pos}")
+            pos = _skip_space(text, pos + 1)
+    if text[pos:].strip() != "}":
+        raise ValueError("unexpected data after the facts rows")
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\n\r":
+        pos += 1
+    return pos
+
+
 def _read_facts(path: Path, count: int) -> list[MovieFacts]:
     """Every movie's ranking facts, in point-id order; the bundle is refused if they do not fit its shard."""
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
-        facts = [MovieFacts.of(*row) for row in rows]
+        facts = [MovieFacts.of(*row) for row in facts_rows(path.read_text(encoding="utf-8"))]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         logger.error("cannot read the ranking facts %s: %s", path, exc)
         raise _incomplete(f"{FACTS_FILE} is missing or unreadable") from exc
@@ -293,7 +328,7 @@ class EdgeIndexBuilder:
         self._records = RecordsWriter(build_dir)
         self._vectors = (build_dir / _VECTORS_PART).open("wb")
         self._keys = _JsonListWriter(build_dir / VECTOR_KEYS_FILE, "[", "]")
-        self._facts = _JsonListWriter(build_dir / FACTS_FILE, '{"rows": [', "]}")
+        self._facts = _JsonListWriter(build_dir / FACTS_FILE, _FACTS_HEAD, "]}")
 
     def stored_vectors(self) -> Iterator[StoredVector]:
         """Vectors of the live bundle, read from its cache file (the live shard may be open in a bot)."""
