@@ -145,8 +145,9 @@ def _incomplete(what: str) -> IndexUnavailable:
 
 def facts_rows(text: str) -> Iterator[list[Any]]:
     """The rows of a facts file one at a time, so that opening never holds every decoded row beside the facts
-    made of them (at a million movies the rows alone are about a gigabyte). A file laid out otherwise than the
-    builder writes it is decoded whole. ValueError when it is not a facts table."""
+    made of them (with a large catalog, the rows took more memory than the facts, and stayed in the heap after
+    use: docs/performance.md). A file laid out otherwise than the builder writes it is decoded whole. ValueError
+    when it is not a facts table."""
     if not text.startswith(_FACTS_HEAD):
         rows: list[list[Any]] = json.loads(text)["rows"]
         yield from rows
