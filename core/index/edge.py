@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,7 +44,7 @@ from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.manifest import IndexManifest
 from core.index.port import DENSE, SPARSE, WELL_KNOWN_VOTES, IndexPoint, RetrievalRequest, StoredVector
-from core.index.records import RECORDS_FILE, RecordsFile, write_records
+from core.index.records import RECORDS_FILE, RecordsFile, RecordsWriter
 from core.models import Movie
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,10 @@ VECTOR_KEYS_FILE = "vectors.json"
 UPSERT_BATCH = 512
 # {"rows": [[imdb_id, year, votes, title words, names], ...]}; a point's id is its row.
 FACTS_FILE = "facts.json"
+_FACTS_HEAD = '{"rows": ['
+# The builder appends the float32 vectors here as they come and turns them into VECTORS_FILE at publish.
+_VECTORS_PART = "vectors.f32.part"
+_COPY_ROWS = 65_536
 
 
 # Qdrant's defaults. The full-scan threshold is the KB of vectors a filter must select before a filtered
@@ -139,11 +143,46 @@ def _incomplete(what: str) -> IndexUnavailable:
     return IndexUnavailable(f"The movie index is incomplete ({what}); rebuild it with `movie-bot ingest`.")
 
 
+def facts_rows(text: str) -> Iterator[list[Any]]:
+    """The rows of a facts file one at a time, so that opening never holds every decoded row beside the facts
+    made of them (with a large catalog, the rows took more memory than the facts, and stayed in the heap after
+    use: docs/performance.md). A file laid out otherwise than the builder writes it is decoded whole. ValueError
+    when it is not a facts table."""
+    if not text.startswith(_FACTS_HEAD):
+        rows: list[list[Any]] = json.loads(text)["rows"]
+        yield from rows
+        return
+    decode = json.JSONDecoder().raw_decode
+    pos = _skip_space(text, len(_FACTS_HEAD))
+    if text.startswith("]", pos):
+        pos += 1
+    else:
+        while True:
+            row, pos = decode(text, pos)
+            if not isinstance(row, list):
+                raise ValueError(f"a facts row is not a list at {pos}")
+            yield row
+            pos = _skip_space(text, pos)
+            if text.startswith("]", pos):
+                pos += 1
+                break
+            if not text.startswith(",", pos):
+                raise ValueError(f"a facts row is followed by neither ',' nor ']' at {pos}")
+            pos = _skip_space(text, pos + 1)
+    if text[pos:].strip() != "}":
+        raise ValueError("unexpected data after the facts rows")
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\n\r":
+        pos += 1
+    return pos
+
+
 def _read_facts(path: Path, count: int) -> list[MovieFacts]:
     """Every movie's ranking facts, in point-id order; the bundle is refused if they do not fit its shard."""
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
-        facts = [MovieFacts.of(*row) for row in rows]
+        facts = [MovieFacts.of(*row) for row in facts_rows(path.read_text(encoding="utf-8"))]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         logger.error("cannot read the ranking facts %s: %s", path, exc)
         raise _incomplete(f"{FACTS_FILE} is missing or unreadable") from exc
@@ -284,10 +323,13 @@ class EdgeIndexBuilder:
         self._shard = EdgeShard.create(str(build_dir / SHARD_DIR), _config(dim, tuning))
         self._shard.update(UpdateOperation.create_field_index("year", PayloadSchemaType.Integer))
         self._shard.update(UpdateOperation.create_field_index("vote_count", PayloadSchemaType.Integer))
-        self._keys: list[tuple[str, str]] = []
-        self._vectors: list[np.ndarray] = []
-        self._facts: list[MovieFacts] = []
-        self._records: list[dict[str, Any]] = []
+        # Everything but the shard goes to disk as it comes (a builder holding every record, vector and facts
+        # row until publish needed gigabytes at a million movies); the files are finished at publish.
+        self._count = 0
+        self._records = RecordsWriter(build_dir)
+        self._vectors = (build_dir / _VECTORS_PART).open("wb")
+        self._keys = _JsonListWriter(build_dir / VECTOR_KEYS_FILE, "[", "]")
+        self._facts = _JsonListWriter(build_dir / FACTS_FILE, _FACTS_HEAD, "]}")
 
     def stored_vectors(self) -> Iterator[StoredVector]:
         """Vectors of the live bundle, read from its cache file (the live shard may be open in a bot)."""
@@ -310,29 +352,31 @@ class EdgeIndexBuilder:
             chunk = points[start : start + UPSERT_BATCH]
             edge_points = []
             for p in chunk:
-                payload = p.movie.to_payload() | {"content_hash": p.content_hash}
-                vector = {
-                    DENSE: p.dense.astype(np.float32).tolist(),
-                    SPARSE: SparseVector(indices=p.sparse.indices, values=p.sparse.values),
-                }
+                record = p.movie.to_payload()
+                payload = record | {"content_hash": p.content_hash}
+                dense = np.ascontiguousarray(p.dense, dtype=np.float32)
+                if dense.shape != (self.dim,):
+                    raise ValueError(f"a dense vector of shape {dense.shape}, expected ({self.dim},)")
+                vector = {DENSE: dense.tolist(), SPARSE: SparseVector(indices=p.sparse.indices, values=p.sparse.values)}
                 # The point's id is its row in the facts table and the records file.
-                edge_points.append(Point(len(self._facts), vector, payload))
-                self._facts.append(movie_facts(payload))
-                self._records.append(p.movie.to_payload())
-                self._keys.append((p.movie.imdb_id, p.content_hash))
-                self._vectors.append(p.dense.astype(np.float32))
+                edge_points.append(Point(self._count, vector, payload))
+                f = movie_facts(payload)
+                self._facts.append([f.imdb_id, f.year, f.vote_count, f.title_words, f.names, f.genres])
+                self._records.append(record)
+                self._keys.append([p.movie.imdb_id, p.content_hash])
+                self._vectors.write(dense.tobytes())
+                self._count += 1
             self._shard.update(UpdateOperation.upsert_points(edge_points))
 
     def publish(self, manifest: IndexManifest) -> None:
         self._shard.flush()
         self._shard.optimize()
         self._shard.close()
-        matrix = np.vstack(self._vectors) if self._vectors else np.zeros((0, self.dim), dtype=np.float32)
-        np.save(self.build_dir / VECTORS_FILE, matrix)
-        (self.build_dir / VECTOR_KEYS_FILE).write_text(json.dumps(self._keys), encoding="utf-8")
-        rows = [[f.imdb_id, f.year, f.vote_count, f.title_words, f.names, f.genres] for f in self._facts]
-        (self.build_dir / FACTS_FILE).write_text(json.dumps({"rows": rows}, ensure_ascii=False), encoding="utf-8")
-        write_records(self.build_dir, self._records)
+        self._vectors.close()
+        _npy_from_raw(self.build_dir / _VECTORS_PART, self.build_dir / VECTORS_FILE, self._count, self.dim)
+        self._keys.close()
+        self._facts.close()
+        self._records.close()
         manifest.write(self.build_dir)
         self.store.publish(self.build_dir)
 
@@ -340,4 +384,46 @@ class EdgeIndexBuilder:
         try:
             self._shard.close()
         finally:
+            self._vectors.close()
+            for writer in (self._keys, self._facts, self._records):
+                writer.discard()
             self.store.discard(self.build_dir)
+
+
+class _JsonListWriter:
+    """A JSON list written item by item (`head` + items joined by ", " + `tail`): the same bytes as dumping
+    the whole list at once, without holding it."""
+
+    def __init__(self, path: Path, head: str, tail: str) -> None:
+        self._out: IO[str] = path.open("w", encoding="utf-8")
+        self._out.write(head)
+        self._tail = tail
+        self._first = True
+
+    def append(self, item: Any) -> None:
+        if not self._first:
+            self._out.write(", ")
+        self._out.write(json.dumps(item, ensure_ascii=False))
+        self._first = False
+
+    def close(self) -> None:
+        if not self._out.closed:
+            self._out.write(self._tail)
+            self._out.close()
+
+    def discard(self) -> None:
+        self._out.close()
+
+
+def _npy_from_raw(raw: Path, target: Path, rows: int, dim: int) -> None:
+    """`target` as an .npy file of the float32 rows appended to `raw`, copied in blocks; `raw` is removed."""
+    if rows == 0:
+        np.save(target, np.zeros((0, dim), dtype=np.float32))
+    else:
+        source = np.memmap(raw, dtype=np.float32, mode="r", shape=(rows, dim))
+        out = np.lib.format.open_memmap(target, mode="w+", dtype=np.float32, shape=(rows, dim))
+        for start in range(0, rows, _COPY_ROWS):
+            out[start : start + _COPY_ROWS] = source[start : start + _COPY_ROWS]
+        out.flush()
+        del out, source
+    raw.unlink()

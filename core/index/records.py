@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +22,30 @@ RECORDS_FILE = "records.jsonl"
 OFFSETS_FILE = "records.offsets.npy"
 
 
-def write_records(directory: Path, payloads: Iterable[dict[str, Any]]) -> None:
-    """One JSON line a record, in point-id order, and where each line starts (n + 1 offsets)."""
-    offsets = [0]
-    with (directory / RECORDS_FILE).open("wb") as out:
-        for payload in payloads:
-            line = json.dumps(payload, ensure_ascii=False).encode("utf-8") + b"\n"
-            out.write(line)
-            offsets.append(offsets[-1] + len(line))
-    np.save(directory / OFFSETS_FILE, np.asarray(offsets, dtype=np.int64))
+class RecordsWriter:
+    """Appends records as they come, so a builder holds only their offsets (8 bytes a record), not the records:
+    one JSON line a record, in point-id order; `close` writes where each line starts (n + 1 offsets)."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._out = (directory / RECORDS_FILE).open("wb")
+        self._offsets = array("q", [0])
+
+    def append(self, payload: dict[str, Any]) -> None:
+        line = json.dumps(payload, ensure_ascii=False).encode("utf-8") + b"\n"
+        self._out.write(line)
+        self._offsets.append(self._offsets[-1] + len(line))
+
+    def close(self) -> None:
+        """Finish both files; closing again does nothing."""
+        if self._out.closed:
+            return
+        self._out.close()
+        np.save(self._directory / OFFSETS_FILE, np.frombuffer(self._offsets, dtype=np.int64))
+
+    def discard(self) -> None:
+        """Close without finishing (an aborted build removes the directory)."""
+        self._out.close()
 
 
 class RecordsFile:

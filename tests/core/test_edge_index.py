@@ -17,6 +17,8 @@ from core.index.bundle import BundleStore
 from core.index.edge import (
     FACTS_FILE,
     SHARD_DIR,
+    VECTOR_KEYS_FILE,
+    VECTORS_FILE,
     EdgeIndexBuilder,
     EdgeMovieIndex,
 )
@@ -69,6 +71,41 @@ def test_dense_scores_are_exact_cosines_though_the_graph_search_compares_int8_ve
             np.testing.assert_allclose(found.dense, vectors[rows] @ query, atol=2e-6)
     finally:
         index.close()
+
+
+def test_the_files_the_builder_streams_hold_every_point_in_point_id_order(large_bundle: tuple[Path, Any]) -> None:
+    index_path, vectors = large_bundle
+    live = BundleStore(index_path).require_live()
+    np.testing.assert_array_equal(np.load(live / VECTORS_FILE), vectors)
+    keys = json.loads((live / VECTOR_KEYS_FILE).read_text(encoding="utf-8"))
+    assert keys[:2] == [["tt0000000", "h0"], ["tt0000001", "h1"]] and len(keys) == len(vectors)
+    rows = json.loads((live / FACTS_FILE).read_text(encoding="utf-8"))["rows"]
+    assert [row[0] for row in rows] == [f"tt{i:07d}" for i in range(len(vectors))]
+    lines = (live / RECORDS_FILE).read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[-1])["title"] == f"Film {len(vectors) - 1}"
+    assert sorted(p.name for p in live.iterdir() if p.suffix == ".part") == []
+
+
+def test_an_aborted_build_leaves_nothing_behind(tmp_path: Path) -> None:
+    store = BundleStore(tmp_path / "index")
+    build_dir = store.new_build_dir()
+    builder = EdgeIndexBuilder(store, build_dir, DIM)
+    builder.write([IndexPoint(Movie("tt1", "A Film", 2000, "An overview."), "h", np.ones(DIM, np.float32),
+                              SparseVec([1], [1.0]))])
+    builder.abort()
+    assert not build_dir.exists()
+    assert store.live_dir() is None
+
+
+def test_a_vector_of_the_wrong_size_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    store = BundleStore(tmp_path / "index")
+    builder = EdgeIndexBuilder(store, store.new_build_dir(), DIM)
+    try:
+        with pytest.raises(ValueError, match="shape"):
+            builder.write([IndexPoint(Movie("tt1", "A Film", 2000, "An overview."), "h",
+                                      np.ones(DIM - 1, np.float32), SparseVec([1], [1.0]))])
+    finally:
+        builder.abort()
 
 
 def test_the_files_searches_read_are_found_for_warming(large_bundle: tuple[Path, Any]) -> None:
