@@ -27,11 +27,13 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.discord.fake_discord import APPLICATION_ID, FakeDiscord, RecordedCall
 from tests.discord.payloads import movie_command
 from tests.telegram.emulator import ApiCall, BotApiEmulator
+
+C = TypeVar("C")  # what a fake records of a call
 
 TELEGRAM_TOKEN = "777001:chat-load-telegram-token-secret"
 DISCORD_TOKEN = "MTAwMA.chat-load-discord-token.secret"
@@ -142,14 +144,7 @@ async def drive_telegram(
             if RESULTS_MARK not in reply.params["text"]:
                 result.without_results += 1
 
-    emulator.listeners.append(on_call)
-    started = time.perf_counter()
-    try:
-        await asyncio.gather(*(user(n) for n in range(users)))
-        result.wall_seconds = time.perf_counter() - started
-        await (settle() if settle is not None else asyncio.sleep(1.0))  # late duplicates would show up now
-    finally:
-        emulator.listeners.remove(on_call)
+    await _run_users(emulator.listeners, on_call, users, user, result, settle)
     return result
 
 
@@ -194,15 +189,23 @@ async def drive_discord(
             if RESULTS_MARK not in str(body.get("embeds", "")):
                 result.without_results += 1
 
-    fake.listeners.append(on_call)
+    await _run_users(fake.listeners, on_call, users, user, result, settle)
+    return result
+
+
+async def _run_users(
+    listeners: list[Callable[[C], None]], on_call: Callable[[C], None], users: int,
+    user: Callable[[int], Awaitable[None]], result: LoadResult, settle: Callable[[], Awaitable[None]] | None,
+) -> None:
+    """Listen to the fake's calls while every user runs at once; then wait, so late duplicates show up."""
+    listeners.append(on_call)
     started = time.perf_counter()
     try:
         await asyncio.gather(*(user(n) for n in range(users)))
         result.wall_seconds = time.perf_counter() - started
         await (settle() if settle is not None else asyncio.sleep(1.0))
     finally:
-        fake.listeners.remove(on_call)
-    return result
+        listeners.remove(on_call)
 
 
 def peak_rss_mb(pid: int) -> float:
