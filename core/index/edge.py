@@ -21,7 +21,6 @@ from qdrant_edge import (
     EdgeVectorParams,
     FieldCondition,
     Filter,
-    HasIdCondition,
     HnswIndexConfig,
     Memory,
     Modifier,
@@ -45,6 +44,7 @@ from core.index.bundle import BundleStore
 from core.index.manifest import IndexManifest
 from core.index.port import DENSE, SPARSE, WELL_KNOWN_VOTES, IndexPoint, RetrievalRequest, StoredVector
 from core.index.records import RECORDS_FILE, RecordsFile, RecordsWriter
+from core.index.score_tables import LEXICAL_DIR, LexicalTableWriter, ScoreTables, npy_from_raw
 from core.models import Movie
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ FACTS_FILE = "facts.json"
 _FACTS_HEAD = '{"rows": ['
 # The builder appends the float32 vectors here as they come and turns them into VECTORS_FILE at publish.
 _VECTORS_PART = "vectors.f32.part"
-_COPY_ROWS = 65_536
 
 
 # Qdrant's defaults. The full-scan threshold is the KB of vectors a filter must select before a filtered
@@ -75,8 +74,26 @@ SEARCH_THREADS = 1
 # rescores only when asked: without these parameters its scores are the int8 ones (slightly off). A shard
 # of a few thousand points has no graph yet and is scanned exactly.
 DENSE_OVERSAMPLING = 3.0
-_DENSE_SEARCH = SearchParams(quantization=QuantizationSearchParams(rescore=True, oversampling=DENSE_OVERSAMPLING))
-_EXACT_SCORES = SearchParams(quantization=QuantizationSearchParams(rescore=True))
+# From COMMON_TERMS_FROM movies, the first stage's lexical search leaves out query words found in more than
+# COMMON_TERM_SHARE of them, keeping at least the KEEP_TERMS rarest. In the full catalog it saved nothing
+# measurable and moved a few test-split answers; at a million it saves a third of the lexical search's time
+# (docs/performance.md, "A million movies").
+COMMON_TERMS_FROM = 100_000
+COMMON_TERM_SHARE = 0.1
+KEEP_TERMS = 2
+# Qdrant's search-time ef (the oversampled limit, 180) finds 0.99 of the exact top 60 up to a few hundred
+# thousand movies but falls below 0.95 at a million; a wider walk there keeps it above for 1.2x the dense
+# search's time (docs/performance.md, "Settings tried").
+LARGE_CATALOG = 500_000
+LARGE_CATALOG_EF = 256
+
+
+def dense_search_params(points: int, hnsw_ef: int | None = None) -> SearchParams:
+    """How the dense side searches a catalog of `points` movies (or with the given `hnsw_ef`)."""
+    if hnsw_ef is None and points >= LARGE_CATALOG:
+        hnsw_ef = LARGE_CATALOG_EF
+    return SearchParams(hnsw_ef=hnsw_ef,
+                        quantization=QuantizationSearchParams(rescore=True, oversampling=DENSE_OVERSAMPLING))
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +231,8 @@ class EdgeMovieIndex:
             ) from exc
         try:
             count = self.count()
+            self._count = count
+            self._dense_search = dense_search_params(count)
             self._facts = _read_facts(bundle_dir / FACTS_FILE, count)
             self._rows = {f.imdb_id: row for row, f in enumerate(self._facts)}
             self._records = RecordsFile(bundle_dir, count)
@@ -224,6 +243,15 @@ class EdgeMovieIndex:
         except BaseException:
             self._shard.close()
             raise
+        try:
+            self._tables = ScoreTables(bundle_dir / VECTORS_FILE, bundle_dir, count, self.manifest.dim)
+        except BaseException as exc:
+            self._records.close()
+            self._shard.close()
+            if isinstance(exc, (OSError, ValueError)):
+                logger.error("cannot open the score tables of %s: %s", bundle_dir, exc)
+                raise _incomplete(f"{VECTORS_FILE} or {LEXICAL_DIR}/ is missing or damaged") from exc
+            raise
 
     @classmethod
     def open(cls, index_path: Path) -> EdgeMovieIndex:
@@ -231,10 +259,15 @@ class EdgeMovieIndex:
 
     def retrieve(self, request: RetrievalRequest) -> Candidates:
         dense = Query.Nearest(request.dense.tolist(), using=DENSE)
-        sparse = Query.Nearest(SparseVector(indices=request.sparse.indices, values=request.sparse.values),
-                               using=SPARSE)
+        # In a large catalog the lexical side's first stage leaves out the words most movies share: walking their
+        # posting lists was most of its time, and their weight is too low to decide which movies are candidates.
+        # The second stage scores every candidate with the whole query.
+        searched = request.sparse
+        if self._count >= COMMON_TERMS_FROM:
+            searched = self._tables.selective(request.sparse, COMMON_TERM_SHARE, KEEP_TERMS)
+        sparse = Query.Nearest(SparseVector(indices=searched.indices, values=searched.values), using=SPARSE)
         # Stage 1: ids from each retriever, over everything and (with a year hint) within those years.
-        params = (_DENSE_SEARCH, None)
+        params = (self._dense_search, None)
         stage1 = [QueryRequest(limit=request.limit, query=q, with_payload=False, params=p)
                   for q, p in zip((dense, sparse), params, strict=True)]
         flt = year_filter(request.year_range)
@@ -244,7 +277,7 @@ class EdgeMovieIndex:
         kinds = [k % 2 for k in range(len(stage1))]  # 0 dense, 1 sparse
         if request.well_known:
             stage1.append(QueryRequest(limit=request.well_known, query=dense, filter=_WELL_KNOWN,
-                                       with_payload=False, params=_DENSE_SEARCH))
+                                       with_payload=False, params=self._dense_search))
             kinds.append(0)
         scores: tuple[dict[Any, float], dict[Any, float]] = ({}, {})
         for kind, answer in zip(kinds, self._shard.query_batch(QueryBatchRequest(stage1)), strict=True):
@@ -253,23 +286,20 @@ class EdgeMovieIndex:
         if not ids:
             return Candidates([], np.zeros(0), np.zeros(0))
         # Stage 2: the score each candidate still lacks (dense for those only the sparse side found, and the
-        # reverse), by an exact scan of just those points. A movie sharing no word with the query stays at 0.
-        missing = [(k, q, ids - scores[k].keys()) for k, q in enumerate((dense, sparse))]
-        missing = [(k, q, need) for k, q, need in missing if need]
-        if missing:
-            answers = self._shard.query_batch(QueryBatchRequest([
-                QueryRequest(limit=len(need), query=q, filter=Filter(must=[HasIdCondition(need)]), with_payload=False,
-                             params=_EXACT_SCORES if k == 0 else None)
-                for k, q, need in missing
-            ]))
-            for (k, _, _), answer in zip(missing, answers, strict=True):
-                scores[k].update((p.id, p.score) for p in answer)
+        # reverse), computed from the bundle's tables for just those rows. A movie sharing no word with the
+        # query scores 0.
+        points = np.fromiter(ids, dtype=np.int64, count=len(ids))
         by_dense, by_sparse = scores
+        dense_scores = np.fromiter((by_dense.get(p, np.nan) for p in points.tolist()), np.float64, len(points))
+        sparse_scores = np.fromiter((by_sparse.get(p, np.nan) for p in points.tolist()), np.float64, len(points))
+        lacking = np.isnan(dense_scores)
+        if lacking.any():
+            dense_scores[lacking] = self._tables.dense(points[lacking], request.dense)
+        lacking = np.isnan(sparse_scores)
+        if lacking.any():
+            sparse_scores[lacking] = self._tables.lexical(points[lacking], request.sparse)
         facts = self._facts
-        points = list(ids)
-        return Candidates([facts[int(pid)] for pid in points],
-                          np.array([by_dense.get(pid, 0.0) for pid in points], dtype=np.float64),
-                          np.array([by_sparse.get(pid, 0.0) for pid in points], dtype=np.float64))
+        return Candidates([facts[p] for p in points.tolist()], dense_scores, sparse_scores)
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         rows = [row for row in map(self._rows.get, imdb_ids) if row is not None]
@@ -280,12 +310,8 @@ class EdgeMovieIndex:
             raise _incomplete(f"{RECORDS_FILE} is damaged") from exc
 
     def dense_vector(self, imdb_id: str) -> NDArray[np.float32] | None:
-        pid = self._rows.get(imdb_id)
-        if pid is None:
-            return None
-        records = self._shard.retrieve([pid], False, True)
-        vector = records[0].vector.get(DENSE) if records and isinstance(records[0].vector, dict) else None
-        return None if vector is None else np.asarray(vector, dtype=np.float32)
+        row = self._rows.get(imdb_id)
+        return None if row is None else self._tables.vector(row)
 
     def catalog_facts(self) -> Sequence[MovieFacts]:
         return self._facts
@@ -293,8 +319,7 @@ class EdgeMovieIndex:
     def dense_rows(self, vector: np.ndarray, limit: int, hnsw_ef: int | None = None) -> list[int]:
         """The dense retriever alone, as stage 1 runs it (or with another `hnsw_ef`): the facts rows it finds,
         best first. For measuring the approximate search against an exact one."""
-        params = _DENSE_SEARCH if hnsw_ef is None else SearchParams(
-            hnsw_ef=hnsw_ef, quantization=QuantizationSearchParams(rescore=True, oversampling=DENSE_OVERSAMPLING))
+        params = self._dense_search if hnsw_ef is None else dense_search_params(self._count, hnsw_ef)
         answer = self._shard.query(QueryRequest(limit=limit, query=Query.Nearest(vector.tolist(), using=DENSE),
                                                 with_payload=False, params=params))
         return [int(p.id) for p in answer]
@@ -309,6 +334,7 @@ class EdgeMovieIndex:
         return int(self._shard.count(CountRequest()))
 
     def close(self) -> None:
+        self._tables.close()
         self._records.close()
         self._shard.close()
 
@@ -330,6 +356,7 @@ class EdgeIndexBuilder:
         self._vectors = (build_dir / _VECTORS_PART).open("wb")
         self._keys = _JsonListWriter(build_dir / VECTOR_KEYS_FILE, "[", "]")
         self._facts = _JsonListWriter(build_dir / FACTS_FILE, _FACTS_HEAD, "]}")
+        self._lexical = LexicalTableWriter(build_dir)
 
     def stored_vectors(self) -> Iterator[StoredVector]:
         """Vectors of the live bundle, read from its cache file (the live shard may be open in a bot)."""
@@ -365,6 +392,7 @@ class EdgeIndexBuilder:
                 self._records.append(record)
                 self._keys.append([p.movie.imdb_id, p.content_hash])
                 self._vectors.write(dense.tobytes())
+                self._lexical.append(p.sparse)
                 self._count += 1
             self._shard.update(UpdateOperation.upsert_points(edge_points))
 
@@ -373,10 +401,12 @@ class EdgeIndexBuilder:
         self._shard.optimize()
         self._shard.close()
         self._vectors.close()
-        _npy_from_raw(self.build_dir / _VECTORS_PART, self.build_dir / VECTORS_FILE, self._count, self.dim)
+        npy_from_raw(self.build_dir / _VECTORS_PART, self.build_dir / VECTORS_FILE, np.dtype(np.float32),
+                     (self._count, self.dim))
         self._keys.close()
         self._facts.close()
         self._records.close()
+        self._lexical.close()
         manifest.write(self.build_dir)
         self.store.publish(self.build_dir)
 
@@ -385,7 +415,7 @@ class EdgeIndexBuilder:
             self._shard.close()
         finally:
             self._vectors.close()
-            for writer in (self._keys, self._facts, self._records):
+            for writer in (self._keys, self._facts, self._records, self._lexical):
                 writer.discard()
             self.store.discard(self.build_dir)
 
@@ -413,17 +443,3 @@ class _JsonListWriter:
 
     def discard(self) -> None:
         self._out.close()
-
-
-def _npy_from_raw(raw: Path, target: Path, rows: int, dim: int) -> None:
-    """`target` as an .npy file of the float32 rows appended to `raw`, copied in blocks; `raw` is removed."""
-    if rows == 0:
-        np.save(target, np.zeros((0, dim), dtype=np.float32))
-    else:
-        source = np.memmap(raw, dtype=np.float32, mode="r", shape=(rows, dim))
-        out = np.lib.format.open_memmap(target, mode="w+", dtype=np.float32, shape=(rows, dim))
-        for start in range(0, rows, _COPY_ROWS):
-            out[start : start + _COPY_ROWS] = source[start : start + _COPY_ROWS]
-        out.flush()
-        del out, source
-    raw.unlink()

@@ -11,9 +11,10 @@ from typing import Any
 from core.errors import IndexMismatch
 
 MANIFEST_FILE = "manifest.json"
-# The one bundle format this version reads and writes (0.1: facts table, records file, packed ONNX encoder).
-# Bundles written before it (schema 1) are refused; `movie-bot ingest` rebuilds them, reusing their vectors.
-SCHEMA_VERSION = 2
+# The one bundle format this version reads and writes (3: facts table, records file, packed ONNX encoder, and
+# the score tables of core.index.score_tables).
+# Bundles of another format are refused; `movie-bot ingest` rebuilds them, reusing their vectors.
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from core.errors import BadInput, MovieBotError
 from core.index.bundle import BundleStore
-from core.index.edge import VECTORS_FILE, ShardTuning
+from core.index.edge import LARGE_CATALOG, LARGE_CATALOG_EF, VECTORS_FILE, ShardTuning
 from core.settings import Settings
 from scripts.bench.measure import percentile
 from scripts.bench.queries import WARMUP_QUERY
@@ -313,8 +313,9 @@ def _notes(options: ScaleOptions) -> list[str]:
         "index = the retrieval (dense + sparse, both stages) alone on precomputed vectors; throughput = whole "
         f"searches at {CONCURRENCY} concurrent, index throughput = retrieval alone on {CONCURRENCY} threads; "
         "CPU = the searching thread's CPU time, which leaves out waits for a core on a busy machine",
-        "dense = the dense retriever alone, top 60 as a search asks, at each hnsw_ef (default = Qdrant's: "
-        "ef_construct, raised to the oversampled limit); recall@k = share of numpy's exact top k it finds",
+        "dense = the dense retriever alone, top 60 as a search asks, at each hnsw_ef (default = what searches "
+        f"use: Qdrant's, the oversampled limit, below {LARGE_CATALOG:,} movies, ef {LARGE_CATALOG_EF} from "
+        "there); recall@k = share of numpy's exact top k it finds",
         "qdrant-client local mode is a brute-force stand-in for a Qdrant server (no HNSW, no quantization, "
         f"everything in Python objects), at sizes up to {options.server_max:,} and on only {SERVER_QUERIES} "
         "queries of each kind: its figures say nothing about a real server's speed",
