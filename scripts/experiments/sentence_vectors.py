@@ -8,13 +8,15 @@ the query and any of its parts (max-sim), as the fit sees `dense`: scaled betwee
 candidate (`<kind>`) and raw (`<kind>_raw`). The parts tried (`KINDS`):
 - `sent`: each sentence of the overview (fragments of under `MIN_WORDS` words joined to the next);
 - `win2`: overlapping windows of two consecutive sentences (the one sentence of a one-sentence overview);
-- `sent_tag` / `win2_tag`: the same plus the tagline alone.
-A film with no parts (no overview) takes its whole-document cosine.
+- `tag`: the tagline alone;
+- `sent_tag` / `win2_tag`: sentences or windows, plus the tagline.
+A film with no parts (no tagline, for `tag`) takes its whole-document cosine.
 
 The part vectors are computed once with the bundle's ONNX encoder and cached in `--cache` as .npy (vectors,
-L2-normalised, and n + 1 row offsets per film in the bundle's row order). Serving is not touched: the candidates
-are those of the real search path and the fit is `scripts.fit_ranking`'s (pairwise ranking SVM, cross-validated
-by film on the dev split; the test split only scored), with the new columns appended.
+L2-normalised, and n + 1 row offsets in the bundle's row order; delete the cache for another bundle). Serving is
+not touched: the candidates are those of the real search path and the fit is `scripts.fit_ranking`'s (pairwise
+ranking SVM, cross-validated by film on the dev split; the test split only scored), with the new columns
+appended.
 
 It also tries max-sim as a further retriever (the top k films by max-sim over every part of the catalog) and
 prints how often the film would then be among the candidates. The figures are in eval/README.md.
