@@ -1,6 +1,7 @@
 """Experiment (issue 15): does the best match of the query among a film's overview sentences rank better?
 
-    INDEX_PATH=data/index python -m scripts.experiments.sentence_vectors [--cache /tmp/sentences]
+    INDEX_PATH=data/index python -m scripts.experiments.sentence_vectors [--cache /tmp/sentences] [--kinds ...]
+        [--columns both scaled raw] [--seeds 1 2 3 4 5]
 
 Hypothesis: one vector for a whole overview blurs it, while people describe one part of a film ("one scene",
 "the ending"). So each film also gets vectors of its parts, and a candidate's new signal is the best cosine between
@@ -204,13 +205,15 @@ def features_named(names: tuple[str, ...]) -> Iterator[None]:
         setattr(fitting, "FEATURES", saved[1])  # noqa: B010
 
 
-def cross_validated(dev: list[fitting.QueryRows], folds: int) -> list[int | None]:
-    """Every dev query's rank under the weights of the fold that did not see its film."""
+def cross_validated(dev: list[fitting.QueryRows], folds: int, seed: int | None = None) -> list[int | None]:
+    """Every dev query's rank under the weights of the fold that did not see its film; the folds are
+    `scripts.fit_ranking`'s, or with `seed` another split by film (GroupKFold shuffled)."""
     from sklearn.model_selection import GroupKFold
 
     groups = [sorted(r.query.imdb_ids)[0] for r in dev]
     ranks: list[int | None] = [None] * len(dev)
-    for train, held in GroupKFold(n_splits=folds).split(np.zeros(len(dev)), groups=groups):
+    splitter = GroupKFold(n_splits=folds, shuffle=seed is not None, random_state=seed)
+    for train, held in splitter.split(np.zeros(len(dev)), groups=groups):
         w = fitting.fit([dev[i] for i in train])
         for i, rank in zip(held, fitting.ranks([dev[i] for i in held], w), strict=True):
             ranks[i] = rank
@@ -218,15 +221,23 @@ def cross_validated(dev: list[fitting.QueryRows], folds: int) -> list[int | None
 
 
 def report(name: str, dev: list[fitting.QueryRows], test: list[fitting.QueryRows], folds: int,
-           features: tuple[str, ...]) -> list[int | None]:
-    """Prints the dev cross-validated and test figures; returns the ranks (dev cross-validated, then test)."""
+           features: tuple[str, ...], seeds: Sequence[int] = ()) -> list[int | None]:
+    """Prints the dev cross-validated and test figures (and dev MRR@10 over the other splits `seeds`, their mean
+    a steadier figure than one split's); returns the ranks (dev cross-validated, then test)."""
+    groups = ("famous", "little-known")
     with features_named(features):
         cv = cross_validated(dev, folds)
         final = fitting.fit(dev)
         on_test = fitting.ranks(test, final)
-    groups = ("famous", "little-known")
+        other = [fitting.figures(dev, None, cross_validated(dev, folds, seed)) for seed in seeds]
     print(f"== {name}")
     print("  " + fitting.line("dev cv", {g: f for g, f in fitting.figures(dev, None, cv).items() if g in groups}))
+    if other:
+        cells = []
+        for g in groups:
+            each = [float(f[g]["mrr@10"]) for f in other]
+            cells.append(f"{g} {np.mean(each):.3f} (" + " ".join(f"{m:.3f}" for m in each) + ")")
+        print(f"  dev cv, {len(other)} other splits by film, MRR@10 mean (each): " + "  ".join(cells))
     print("  " + fitting.line("test", {g: f for g, f in fitting.figures(test, None, on_test).items() if g in groups}))
     print("  weights: " + ", ".join(f"{n} {v:+.3f}" for n, v in zip(features, final, strict=True)))
     return cv + on_test
@@ -279,6 +290,9 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/sentences"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    parser.add_argument("--columns", nargs="+", default=["both", "scaled", "raw"], choices=["both", "scaled", "raw"])
+    parser.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3, 4, 5],
+                        help="also cross-validate on these other splits by film (GroupKFold shuffled)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -292,13 +306,13 @@ def main() -> int:
         print(f"candidates collected in {time.perf_counter() - started:.0f} s")
         base = core.ranking.FEATURES
         styles = query_styles(args.dev) + query_styles(args.test)
-        before = report("before (the shipped features)", dev.rows, test.rows, args.folds, base)
+        before = report("before (the shipped features)", dev.rows, test.rows, args.folds, base, args.seeds)
         for kind in args.kinds:
             vectors = part_vectors(movies, service.encoder, kind, args.cache)
-            for columns in ("both", "scaled", "raw"):
+            for columns in args.columns:
                 names = {"both": (kind, f"{kind}_raw"), "scaled": (kind,), "raw": (f"{kind}_raw",)}[columns]
                 after = report(f"+ {kind} ({columns})", with_maxsim(dev, vectors, columns),
-                               with_maxsim(test, vectors, columns), args.folds, base + names)
+                               with_maxsim(test, vectors, columns), args.folds, base + names, args.seeds)
                 compare(f"{kind} ({columns})", before, after, styles)
             retriever_recall(f"{kind} dev", dev, vectors, fact_ids)
             retriever_recall(f"{kind} test", test, vectors, fact_ids)
