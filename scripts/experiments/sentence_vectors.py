@@ -103,9 +103,11 @@ class PartVectors:
         have = np.flatnonzero(counts > 0)
         if len(have) == 0:
             return out
-        take = np.concatenate([np.arange(starts[i], ends[i]) for i in have])
-        sims = self.vectors[take] @ query
-        firsts = np.concatenate([[0], np.cumsum(counts[have])[:-1]])
+        # Every part of those films in one gather: part k of the j-th film is row starts[j] + k.
+        sizes = counts[have]
+        firsts = np.cumsum(sizes) - sizes
+        take = np.arange(int(sizes.sum())) + np.repeat(starts[have] - firsts, sizes)
+        sims = np.asarray(self.vectors[take] @ query, dtype=np.float64)
         out[have] = np.maximum.reduceat(sims, firsts)
         return out
 
