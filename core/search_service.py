@@ -7,7 +7,7 @@ import itertools
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
@@ -112,7 +112,7 @@ class SearchService:
         on the event loop waits for it."""
         if self._speller is None and not self._speller_asked and not self._closed:
             self._speller_asked = True
-            self._ranking.submit(self.speller)
+            self._ranking.submit(self.speller).add_done_callback(_log_speller_failure)
         return self._speller
 
     async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
@@ -256,6 +256,12 @@ class SearchService:
         self._batcher.shutdown()
         self._ranking.shutdown(wait=True)
         self.index.close()
+
+
+def _log_speller_failure(built: Future[Speller | None]) -> None:
+    """Searches go on without typo repair when the speller cannot be built; the log says why."""
+    if not built.cancelled() and (exc := built.exception()) is not None:
+        logger.warning("typo repair is off: the speller could not be built (%s: %s)", type(exc).__name__, exc)
 
 
 def _clamp(limit: int, offset: int) -> tuple[int, int]:

@@ -194,3 +194,25 @@ async def test_typos_are_repaired_for_the_retrievers_once_the_speller_is_built(i
     finally:
         await plain.aclose()
         await service.aclose()
+
+
+class BrokenVocabularyEncoder(BagOfWordsEncoder):
+    """Claims to list its words, then fails to: the speller cannot be built."""
+
+    def vocabulary(self) -> list[str]:
+        raise OSError("vocabulary file unreadable")
+
+
+async def test_a_speller_that_cannot_be_built_is_logged_and_searches_go_on(
+    index: FakeMovieIndex, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = search_service_for(index, BrokenVocabularyEncoder())
+    try:
+        first = await service.search(MARTIAN_QUERY, limit=1)  # asks for the speller in the ranking thread
+        await service.similar("The Martian")  # the one ranking thread runs in order: the build has ended
+        second = await service.search(MARTIAN_QUERY, limit=1)
+    finally:
+        await service.aclose()
+    assert first.hits[0].movie.imdb_id == second.hits[0].movie.imdb_id == MARTIAN
+    assert any("typo repair is off" in r.getMessage() and "vocabulary file unreadable" in r.getMessage()
+               for r in caplog.records)
