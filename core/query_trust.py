@@ -19,6 +19,8 @@ FOREIGN_SHARE = 0.5
 
 
 def unreadable_script(text: str) -> bool:
+    if text.isascii():  # most queries: no letter to look up
+        return False
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return False
