@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from core.errors import BadInput, MovieBotError
+from core.errors import BadInput, IndexMismatch, MovieBotError
 from core.index.bundle import BundleStore
 from core.index.edge import LARGE_CATALOG, LARGE_CATALOG_EF, VECTORS_FILE, ShardTuning
+from core.index.manifest import IndexManifest
 from core.settings import Settings
 from scripts.bench.measure import percentile
 from scripts.bench.queries import WARMUP_QUERY
@@ -120,7 +121,7 @@ class SizeFigures:
 
     size: int
     backend: str
-    build_s: float
+    build_s: float | None  # None: a kept bundle, measured again (--reuse)
     bundle_mb: float | None
     start_to_first_answer_s: float | None
     rss_at_first_answer_mb: float
@@ -153,7 +154,7 @@ def figures_from(raw: dict[str, Any], size: int, backend: str, build: dict[str, 
         dense[ef] = entry
     start = raw.get("start_to_first_answer_s")
     return SizeFigures(
-        size=size, backend=backend, build_s=float(build.get("build_s", raw.get("build_s", 0.0))),
+        size=size, backend=backend, build_s=_build_seconds(build, raw),
         bundle_mb=bundle_mb, start_to_first_answer_s=None if start is None else float(start),
         rss_at_first_answer_mb=raw["at_first_answer"]["rss_mb"], peak_rss_mb=raw["at_end"]["peak_rss_mb"],
         anon_rss_end_mb=raw["at_end"]["anon_rss_mb"],
@@ -165,6 +166,11 @@ def figures_from(raw: dict[str, Any], size: int, backend: str, build: dict[str, 
         dense=dense, build={k: float(v) for k, v in build.items()},
         sparse_cpu_p50_ms=percentile(raw["sparse_cpu_ms"], 50) if raw.get("sparse_cpu_ms") else None,
     )
+
+
+def _build_seconds(build: dict[str, Any], raw: dict[str, Any]) -> float | None:
+    seconds = build.get("build_s", raw.get("build_s"))
+    return None if seconds is None else float(seconds)
 
 
 def _progress(message: str) -> None:
@@ -248,6 +254,7 @@ class ScaleOptions:
     server_max: int = SERVER_MAX
     nice: int = 0
     keep: Path | None = None
+    reuse: bool = False
 
 
 def run_scale(settings: Settings, options: ScaleOptions, as_json: bool = False) -> int:
@@ -272,12 +279,18 @@ def measure_curve(settings: Settings, options: ScaleOptions, tmp: Path) -> dict[
     for size in options.sizes:
         root = (options.keep or tmp) / f"scale-{size}"
         index_path = root / "index"
-        _progress(f"{size:,} movies: building (Qdrant Edge, {options.tuning})")
-        build = run_step(dict(base, step="build", size=size, index_path=str(index_path)), tmp, nice=options.nice)
+        kept = _kept_bundle(index_path, size) if options.reuse else None
+        if kept is not None:
+            _progress(f"{size:,} movies: measuring the bundle kept at {kept} (not rebuilt)")
+            build: dict[str, Any] = {}
+        else:
+            _progress(f"{size:,} movies: building (Qdrant Edge, {options.tuning})")
+            build = run_step(dict(base, step="build", size=size, index_path=str(index_path)), tmp, nice=options.nice)
         bundle = BundleStore(index_path).require_live()
         vectors_file = tmp / f"queries-{size}.npy"
         spec = dict(base, step="serve", size=size, index_path=str(index_path), query_vectors=str(vectors_file))
-        _progress(f"{size:,} movies: built in {build['build_s']:.0f} s; measuring in a fresh process")
+        if build:
+            _progress(f"{size:,} movies: built in {build['build_s']:.0f} s; measuring in a fresh process")
         raw = run_step(spec, tmp, nice=options.nice)
         exact = exact_top_k(np.load(bundle / VECTORS_FILE, mmap_mode="r"), np.load(vectors_file),
                             max(RECALL_K))
@@ -300,6 +313,20 @@ def measure_curve(settings: Settings, options: ScaleOptions, tmp: Path) -> dict[
     return {"catalog_source": str(source), "latency_queries": len(work.latency_queries),
             "throughput_queries": len(throughput), "concurrency": CONCURRENCY,
             "sizes": [asdict(s) for s in sizes], "notes": _notes(options)}
+
+
+def _kept_bundle(index_path: Path, size: int) -> Path | None:
+    """The live bundle an earlier `--keep` run left at `index_path`, if it holds `size` movies in this
+    version's format (a million takes an hour to build)."""
+    live = BundleStore(index_path).live_dir()
+    if live is None:
+        return None
+    try:
+        manifest = IndexManifest.read(live)
+        manifest.require_current()
+    except (OSError, ValueError, TypeError, IndexMismatch):
+        return None
+    return live if manifest.points == size else None
 
 
 def _notes(options: ScaleOptions) -> list[str]:
@@ -338,7 +365,7 @@ def format_report(report: dict[str, Any]) -> str:
                   f"{_num(dense.get('cpu_p50'), 2)} ms)" if "recall@10" in dense else "exact")
         cpu = s["index_ms"].get("cpu_p50")
         rows.append((
-            f"{s['size']:,}", s["backend"], f"{s['build_s']:.0f} s",
+            f"{s['size']:,}", s["backend"], "kept" if s["build_s"] is None else f"{s['build_s']:.0f} s",
             f"{_num(s['bundle_mb'], 0)} MB" if s["bundle_mb"] is not None else "in RAM",
             f"{_num(s['start_to_first_answer_s'], 2)} s" if s["start_to_first_answer_s"] is not None else "-",
             f"{s['rss_at_first_answer_mb']:.0f}/{s['peak_rss_mb']:.0f}/{s['anon_rss_end_mb']:.0f} MB",
@@ -393,6 +420,8 @@ def options_from(args: Any) -> ScaleOptions:
         caps = [int(c) for c in args.caps_mb.split(",") if c.strip()]
     except ValueError:
         raise BadInput("--caps-mb takes memory caps in MB separated by commas, like 256,1024.") from None
+    if args.reuse and args.keep is None:
+        raise BadInput("--reuse measures the bundles an earlier run kept: give their directory with --keep.")
     if args.queries < 1 or args.throughput_queries < 1:
         raise BadInput("--queries and --throughput-queries must be at least 1.")
     default = ShardTuning()
@@ -403,7 +432,7 @@ def options_from(args: Any) -> ScaleOptions:
         raise BadInput(str(exc)) from None
     return ScaleOptions(sizes=parse_sizes(args.sizes), queries=args.queries,
                         throughput_queries=args.throughput_queries, tuning=tuning, caps_mb=caps,
-                        server_max=args.server_max, nice=args.nice, keep=args.keep)
+                        server_max=args.server_max, nice=args.nice, keep=args.keep, reuse=args.reuse)
 
 
 if __name__ == "__main__":

@@ -22,3 +22,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest size also run through qdrant-client's local mode (0: none)")
     parser.add_argument("--nice", type=int, default=0, help="niceness of the build and measuring processes")
     parser.add_argument("--keep", type=Path, help="keep the synthetic bundles under this directory")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the bundles kept under --keep by an earlier run instead of building them")
