@@ -7,11 +7,14 @@ import numpy as np
 import pytest
 
 import core.ranking
+import scripts.fit_ranking as fitting
+from scripts.evaluate import EvalQuery
 from scripts.experiments.fusion_features import (
     COLUMNS,
     VARIANTS,
     Scores,
     Signals,
+    active_set_fit,
     extra_columns,
     log_rank,
     near_best,
@@ -93,3 +96,37 @@ def _scores(famous: list[float], little: list[float]) -> Scores:
 def test_the_keep_rule(famous: list[float], little: list[float], kept: bool) -> None:
     base = _scores([0.80, 0.80], [0.83, 0.83])
     assert passes(base, _scores(famous, little)) is kept
+
+
+def _rows(seed: int = 3) -> list[fitting.QueryRows]:
+    """Queries whose film (the first candidate) is ahead on `dense`, behind on `dense_raw` and level on `sparse`."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for q in range(40):
+        x = np.zeros((12, len(core.ranking.FEATURES)))
+        x[:, _COL["dense"]] = rng.random(12)
+        x[:, _COL["dense_raw"]] = rng.random(12)
+        x[:, _COL["sparse"]] = rng.random(12)
+        x[0, _COL["dense"]] += 0.5
+        x[0, _COL["dense_raw"]] -= 0.5
+        target = np.zeros(12, dtype=bool)
+        target[0] = True
+        query = EvalQuery(query=f"q{q}", imdb_ids=frozenset({f"tt{q:07d}"}), group="famous")
+        rows.append(fitting.QueryRows(query, x, target, [f"tt{q:07d}{k:02d}" for k in range(12)]))
+    return rows
+
+
+def test_the_active_set_fit_drops_a_column_the_svm_weighs_negatively_and_refits_the_rest() -> None:
+    pytest.importorskip("sklearn")
+    rows = _rows()
+    got = active_set_fit(rows)
+    assert got[_COL["dense_raw"]] == 0.0
+    assert got[_COL["dense"]] > got[_COL["sparse"]] >= 0.0
+    # The same as fitting without that column at all (it then counts as unseen: its hand-set weight is 0).
+    assert core.ranking.DEFAULT_WEIGHTS["dense_raw"] == 0.0
+    without = [fitting.QueryRows(r.query, r.features.copy(), r.target, r.ids) for r in rows]
+    for r in without:
+        r.features[:, _COL["dense_raw"]] = 0.0
+    np.testing.assert_allclose(got, active_set_fit(without))
+    # Features no row has keep their hand-set weights, scaled with the rest.
+    assert got[_COL["title"]] == core.ranking.DEFAULT_WEIGHTS["title"]

@@ -1,7 +1,7 @@
 """Experiment (issue 15): does the fusion rank better with more columns made of the signals it already has?
 
     INDEX_PATH=/tmp/d3/index python -m scripts.experiments.fusion_features [--variants ...] [--seeds 1 2 3 4 5]
-        [--cache /tmp/fusion_rows.pkl]
+        [--fit shipped|active-set] [--cache /tmp/fusion_rows.pkl] [--test-all]
 
 Hypothesis: the linear fusion of `core.ranking.FEATURES` cannot express a few things a reranker often gains from:
 where a candidate stands among the others by each retriever (reciprocal-rank-fusion terms k / (k + rank), or a
@@ -15,17 +15,20 @@ need.
 Serving is not touched: the candidates and the shipped columns are those of the real search path; each variant
 (`VARIANTS`, small groups, not every combination) appends its columns and is fitted with `scripts.fit_ranking`'s
 fit (pairwise ranking SVM); the dev split is cross-validated by film on the fit's own five folds and on five
-shuffled splits by film (seeds), and the test split is only scored. A variant is kept only when `passes` says so.
+shuffled splits by film (seeds); the test split is scored only for a variant `passes` keeps (`--test-all`: every
+one). `--fit active-set` fits the variants with `active_set_fit` instead, to tell what a new column carries from
+what the shipped fit's clipping of a negative weight does to the other weights.
 The rows are cached in `--cache` (pickle; delete it for another index or other queries).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import pickle
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -172,6 +175,54 @@ def cached(queries: list[EvalQuery], cache: Path) -> Collected:
     return data
 
 
+def active_set_fit(rows: list[fitting.QueryRows], c: float = fitting.REGULARISATION,
+                   start: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+    """`scripts.fit_ranking.fit`, except that a column the SVM gives a negative weight is dropped and the others
+    refitted without it (one at a time, the most negative first), where the shipped fit clips it to 0 and keeps
+    the others as they were fitted beside it; the rest (hard negatives, rounds, scale) is the same."""
+    from sklearn.svm import LinearSVC
+
+    hand = np.array(core.ranking.RankingWeights.of(core.ranking.DEFAULT_WEIGHTS).values)
+    weights = hand if start is None else start
+    seen = np.flatnonzero(np.any([np.any(r.features != 0, axis=0) for r in rows], axis=0))
+    unseen = np.setdiff1d(np.arange(len(hand)), seen)
+    for _ in range(fitting.ROUNDS):
+        diffs, sample = [], []
+        for r in rows:
+            if not r.target.any() or r.target.all():
+                continue
+            others = np.flatnonzero(~r.target)
+            hard = others[np.argsort(-(r.features[others] @ weights))[:fitting.HARD_NEGATIVES]]
+            diffs.append(r.features[r.target][0] - r.features[hard])
+            sample.append(np.full(len(hard), 1.0 / len(hard)))
+        x, w = np.vstack(diffs), np.concatenate(sample)
+        x[:, unseen] = 0.0
+        while True:
+            model = LinearSVC(fit_intercept=False, C=c, max_iter=20000)
+            model.fit(np.vstack([x, -x]), np.concatenate([np.ones(len(x)), np.zeros(len(x))]),
+                      sample_weight=np.concatenate([w, w]))
+            coef = np.asarray(model.coef_[0], dtype=np.float64)
+            if coef.min() >= 0:
+                break
+            x[:, int(np.argmin(coef))] = 0.0
+        coef = coef * ((fitting.WEIGHT_SCALE - float(np.abs(hand[unseen]).sum())) /
+                       (float(np.abs(coef[seen]).sum()) or 1.0))
+        coef[unseen] = hand[unseen]
+        weights = coef
+    return weights
+
+
+@contextlib.contextmanager
+def fitted_with(fit: Callable[..., NDArray[np.float64]]) -> Iterator[None]:
+    """`scripts.fit_ranking.fit` replaced by `fit` (the cross-validation calls it by that name)."""
+    saved = fitting.fit
+    setattr(fitting, "fit", fit)  # noqa: B010 - a scratch patch, as `features_named`
+    try:
+        yield
+    finally:
+        setattr(fitting, "fit", saved)  # noqa: B010
+
+
 def with_columns(data: Collected, names: Sequence[str]) -> list[fitting.QueryRows]:
     return [replace(r, features=extra_columns(s, names)) for r, s in zip(data.rows, data.signals, strict=True)]
 
@@ -249,6 +300,8 @@ def main() -> int:
                         help="also cross-validate on these shuffled splits by film (GroupKFold)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/fusion_rows.pkl"))
     parser.add_argument("--test-all", action="store_true", help="score the test split for every variant")
+    parser.add_argument("--fit", choices=["shipped", "active-set"], default="shipped",
+                        help="fit the variants with scripts.fit_ranking's fit, or with `active_set_fit`")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -265,9 +318,14 @@ def main() -> int:
     print(row("none (shipped)", base, None, on_test(test.rows, base)), flush=True)
     print("    shuffled splits MRR@10: " + "  ".join(
         f"{g} " + " ".join(f"{m:.3f}" for m in base.seeds[g]) for g in GROUPS))
+    variant_fit = fitting.fit if args.fit == "shipped" else active_set_fit
+    if args.fit != "shipped":
+        with fitted_with(variant_fit):
+            print(row(f"none, {args.fit} fit", score(dev.rows, shipped, args.folds, args.seeds), base, None))
     for name in args.variants:
         names = VARIANTS[name]
-        got = score(with_columns(dev, names), shipped + names, args.folds, args.seeds)
+        with fitted_with(variant_fit):
+            got = score(with_columns(dev, names), shipped + names, args.folds, args.seeds)
         # The test split is scored only for a variant the dev split keeps (or on request).
         tested = on_test(with_columns(test, names), got) if passes(base, got) or args.test_all else None
         print(row(name, got, base, tested), flush=True)
