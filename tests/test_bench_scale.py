@@ -120,3 +120,27 @@ def test_bench_scale_end_to_end_on_tiny_catalogs(built: tuple[Path, IngestReport
     assert BundleStore(root / "index").require_live().is_dir()
     text = format_report(report)
     assert "2,000" in text and "brute-force stand-in" in text and "recall@10" in text
+
+
+@pytest.mark.slow
+def test_a_kept_bundle_is_measured_again_without_being_rebuilt(built: tuple[Path, IngestReport],
+                                                               tmp_path: Path) -> None:
+    root, _ = built
+    settings = settings_for(root / "index")
+    keep = tmp_path / "keep"
+    for work in ("one", "two", "three"):
+        (tmp_path / work).mkdir()
+    first = measure_curve(settings, ScaleOptions(sizes=[300], queries=4, throughput_queries=4, server_max=0,
+                                                 keep=keep), tmp_path / "one")
+    live = BundleStore(keep / "scale-300" / "index").require_live()
+    again = measure_curve(settings, ScaleOptions(sizes=[300], queries=4, throughput_queries=4, server_max=0,
+                                                 keep=keep, reuse=True), tmp_path / "two")
+    assert first["sizes"][0]["build_s"] > 0
+    assert again["sizes"][0]["build_s"] is None  # measured, not built
+    assert again["sizes"][0]["search_ms"]["p50"] > 0
+    assert BundleStore(keep / "scale-300" / "index").require_live() == live
+    assert "kept" in format_report(again)
+    # A kept bundle of another size is not taken for this one: it is built.
+    other = measure_curve(settings, ScaleOptions(sizes=[200], queries=4, throughput_queries=4, server_max=0,
+                                                 keep=keep, reuse=True), tmp_path / "three")
+    assert other["sizes"][0]["build_s"] > 0
