@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -81,8 +80,6 @@ DENSE_OVERSAMPLING = 3.0
 # (docs/performance.md, "A million movies").
 COMMON_TERMS_FROM = 100_000
 COMMON_TERM_SHARE = 0.1
-# From this many movies, the first stage's dense and lexical searches run side by side in two threads.
-PARALLEL_SIDES_FROM = 100_000
 KEEP_TERMS = 2
 # Qdrant's search-time ef (the oversampled limit, 180) finds 0.99 of the exact top 60 up to a few hundred
 # thousand movies but falls below 0.95 at a million; a wider walk there keeps it above for 1.2x the dense
@@ -236,8 +233,6 @@ class EdgeMovieIndex:
             count = self.count()
             self._count = count
             self._dense_search = dense_search_params(count)
-            self._side_thread = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-lexical")
-                                 if count >= PARALLEL_SIDES_FROM else None)
             self._facts = _read_facts(bundle_dir / FACTS_FILE, count)
             self._rows = {f.imdb_id: row for row, f in enumerate(self._facts)}
             self._records = RecordsFile(bundle_dir, count)
@@ -271,31 +266,22 @@ class EdgeMovieIndex:
         if self._count >= COMMON_TERMS_FROM:
             searched = self._tables.selective(request.sparse, COMMON_TERM_SHARE, KEEP_TERMS)
         sparse = Query.Nearest(SparseVector(indices=searched.indices, values=searched.values), using=SPARSE)
-        # Stage 1: ids from each retriever, over everything and (with a year hint) within those years; the dense
-        # side also among the well-known films.
+        # Stage 1: ids from each retriever, over everything and (with a year hint) within those years.
+        params = (self._dense_search, None)
+        stage1 = [QueryRequest(limit=request.limit, query=q, with_payload=False, params=p)
+                  for q, p in zip((dense, sparse), params, strict=True)]
         flt = year_filter(request.year_range)
-        dense_side = [QueryRequest(limit=request.limit, query=dense, with_payload=False, params=self._dense_search)]
-        sparse_side = [QueryRequest(limit=request.limit, query=sparse, with_payload=False)]
         if flt is not None:
-            dense_side.append(QueryRequest(limit=request.limit // 2, query=dense, filter=flt, with_payload=False,
-                                           params=self._dense_search))
-            sparse_side.append(QueryRequest(limit=request.limit // 2, query=sparse, filter=flt, with_payload=False))
+            stage1 += [QueryRequest(limit=request.limit // 2, query=q, filter=flt, with_payload=False, params=p)
+                       for q, p in zip((dense, sparse), params, strict=True)]
+        kinds = [k % 2 for k in range(len(stage1))]  # 0 dense, 1 sparse
         if request.well_known:
-            dense_side.append(QueryRequest(limit=request.well_known, query=dense, filter=_WELL_KNOWN,
-                                           with_payload=False, params=self._dense_search))
-        if self._side_thread is not None:
-            # A large catalog's two sides each take milliseconds: the lexical one runs in a second thread meanwhile
-            # (Qdrant lets go of the GIL while it searches).
-            lexical = self._side_thread.submit(self._shard.query_batch, QueryBatchRequest(sparse_side))
-            dense_answers = self._shard.query_batch(QueryBatchRequest(dense_side))
-            sparse_answers = lexical.result()
-        else:
-            answers = self._shard.query_batch(QueryBatchRequest(dense_side + sparse_side))
-            dense_answers, sparse_answers = answers[: len(dense_side)], answers[len(dense_side) :]
+            stage1.append(QueryRequest(limit=request.well_known, query=dense, filter=_WELL_KNOWN,
+                                       with_payload=False, params=self._dense_search))
+            kinds.append(0)
         scores: tuple[dict[Any, float], dict[Any, float]] = ({}, {})
-        for kind, side in enumerate((dense_answers, sparse_answers)):
-            for answer in side:
-                scores[kind].update((p.id, p.score) for p in answer)
+        for kind, answer in zip(kinds, self._shard.query_batch(QueryBatchRequest(stage1)), strict=True):
+            scores[kind].update((p.id, p.score) for p in answer)
         ids = scores[0].keys() | scores[1].keys()
         if not ids:
             return Candidates([], np.zeros(0), np.zeros(0))
@@ -348,8 +334,6 @@ class EdgeMovieIndex:
         return int(self._shard.count(CountRequest()))
 
     def close(self) -> None:
-        if self._side_thread is not None:
-            self._side_thread.shutdown(wait=True)
         self._tables.close()
         self._records.close()
         self._shard.close()

@@ -18,7 +18,7 @@ from qdrant_edge import (
 )
 
 from core.bootstrap import open_search_service
-from core.domain import Candidates, SparseVec
+from core.domain import SparseVec
 from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.edge import LARGE_CATALOG, LARGE_CATALOG_EF, SHARD_DIR, EdgeMovieIndex, dense_search_params
@@ -116,29 +116,3 @@ def test_a_large_catalog_searches_its_graph_wider() -> None:
     assert dense_search_params(LARGE_CATALOG - 1).hnsw_ef is None
     assert dense_search_params(LARGE_CATALOG).hnsw_ef == LARGE_CATALOG_EF
     assert dense_search_params(10, hnsw_ef=64).hnsw_ef == 64
-
-
-def test_a_large_catalogs_two_sides_run_side_by_side_with_the_same_candidates(
-    built: tuple[Path, IngestReport], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root, _ = built
-    with open_search_service(settings_for(root / "index")) as service:
-        requests = []
-        for text in QUERIES:
-            intent = service.intent_for(clean_query(text))
-            vector = service.encoder.encode([intent.dense_text])[0]
-            requests.append(RetrievalRequest(vector, service.sparse.query(intent.lexical_text), 10,
-                                             intent.year_range, 5))
-        alone = [service.index.retrieve(r) for r in requests]
-    monkeypatch.setattr("core.index.edge.PARALLEL_SIDES_FROM", 0)
-    index = EdgeMovieIndex.open(root / "index")
-    try:
-        assert index._side_thread is not None
-        beside = [index.retrieve(r) for r in requests]
-    finally:
-        index.close()
-
-    def as_map(c: Candidates) -> dict[str, tuple[float, float]]:
-        return {f.imdb_id: (d, s) for f, d, s in zip(c.facts, c.dense.tolist(), c.sparse.tolist(), strict=True)}
-
-    assert [as_map(c) for c in beside] == [as_map(c) for c in alone]
