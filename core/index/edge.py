@@ -88,6 +88,9 @@ LARGE_CATALOG = 500_000
 LARGE_CATALOG_EF = 256
 
 
+_DENSE_SEARCH = SearchParams(quantization=QuantizationSearchParams(rescore=True, oversampling=DENSE_OVERSAMPLING))
+
+
 def dense_search_params(points: int, hnsw_ef: int | None = None) -> SearchParams:
     """How the dense side searches a catalog of `points` movies (or with the given `hnsw_ef`)."""
     if hnsw_ef is None and points >= LARGE_CATALOG:
@@ -270,14 +273,15 @@ class EdgeMovieIndex:
         params = (self._dense_search, None)
         stage1 = [QueryRequest(limit=request.limit, query=q, with_payload=False, params=p)
                   for q, p in zip((dense, sparse), params, strict=True)]
+        # The filtered searches only add to the first list: they keep Qdrant's own ef even in a large catalog.
         flt = year_filter(request.year_range)
         if flt is not None:
             stage1 += [QueryRequest(limit=request.limit // 2, query=q, filter=flt, with_payload=False, params=p)
-                       for q, p in zip((dense, sparse), params, strict=True)]
+                       for q, p in zip((dense, sparse), (_DENSE_SEARCH, None), strict=True)]
         kinds = [k % 2 for k in range(len(stage1))]  # 0 dense, 1 sparse
         if request.well_known:
             stage1.append(QueryRequest(limit=request.well_known, query=dense, filter=_WELL_KNOWN,
-                                       with_payload=False, params=self._dense_search))
+                                       with_payload=False, params=_DENSE_SEARCH))
             kinds.append(0)
         scores: tuple[dict[Any, float], dict[Any, float]] = ({}, {})
         for kind, answer in zip(kinds, self._shard.query_batch(QueryBatchRequest(stage1)), strict=True):
