@@ -38,10 +38,10 @@ COPY core/embedding/__init__.py core/embedding/model_source.py core/embedding/on
      core/embedding/onnx_export.py core/embedding/packing.py core/embedding/port.py core/embedding/st_encoder.py \
      core/embedding/threads.py core/embedding/wordpiece.py core/embedding/wordpiece_tables.py core/embedding/
 COPY core/index/__init__.py core/index/bundle.py core/index/edge.py core/index/manifest.py core/index/port.py \
-     core/index/records.py core/index/score_tables.py core/index/server.py core/index/
+     core/index/lexical_table.py core/index/records.py core/index/server.py core/index/
 COPY scripts/compact_bundle.py ./
 # Then, in the same step (a committed layer no longer knows which bytes are holes): drop what serving never reads,
-# ingest's vector keys and the never-written space of Qdrant's preallocated page files, which a layer would
+# ingest's vector cache and the never-written space of Qdrant's preallocated page files, which a layer would
 # store as zeros; and keep the resolved version directory only.
 RUN INDEX_PATH=/build/index QDRANT_URL= HF_HUB_OFFLINE=1 python -c "import sys; \
 from core.ingest import run_ingest; from core.settings import load_settings; \

@@ -1,8 +1,7 @@
-"""Make an index bundle lean for a serving image: drop ingest's vector keys, trim never-written page space.
+"""Make an index bundle lean for a serving image: drop ingest's vector cache, trim never-written page space.
 
-The vector keys (`vectors.json`: each row's movie and content hash) only let the next ingest skip unchanged
-movies; a serving image never ingests. The vectors themselves (`vectors.npy`) stay: searches read them (see
-core.index.score_tables).
+The vector cache (`vectors.npy`, `vectors.json`) only lets the next ingest skip unchanged movies; nothing that
+serves reads it, and a serving image never ingests.
 
 Qdrant Edge preallocates each storage page file (`page_N.dat`: 32 MB for payloads and sparse vectors, 2 MB for
 payload indexes) as a sparse file, and writes only the blocks it uses; the empty segment it keeps for appends
@@ -22,10 +21,10 @@ import os
 import sys
 from pathlib import Path
 
-from core.index.edge import VECTOR_KEYS_FILE
+from core.index.edge import VECTOR_KEYS_FILE, VECTORS_FILE
 
 PAGE_FILES = "page_*.dat"
-INGEST_ONLY = (VECTOR_KEYS_FILE,)
+INGEST_ONLY = (VECTORS_FILE, VECTOR_KEYS_FILE)
 
 
 def written_end(path: Path) -> int:

@@ -21,6 +21,7 @@ from qdrant_edge import (
     EdgeVectorParams,
     FieldCondition,
     Filter,
+    HasIdCondition,
     HnswIndexConfig,
     Memory,
     Modifier,
@@ -41,10 +42,10 @@ from qdrant_edge import (
 from core.domain import Candidates, MovieFacts, SparseVec, movie_facts
 from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
+from core.index.lexical_table import LEXICAL_DIR, LexicalTable, LexicalTableWriter, npy_from_raw
 from core.index.manifest import IndexManifest
 from core.index.port import DENSE, SPARSE, WELL_KNOWN_VOTES, IndexPoint, RetrievalRequest, StoredVector
 from core.index.records import RECORDS_FILE, RecordsFile, RecordsWriter
-from core.index.score_tables import LEXICAL_DIR, LexicalTableWriter, ScoreTables, npy_from_raw
 from core.models import Movie
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ LARGE_CATALOG_EF = 256
 
 
 _DENSE_SEARCH = SearchParams(quantization=QuantizationSearchParams(rescore=True, oversampling=DENSE_OVERSAMPLING))
+_EXACT_SCORES = SearchParams(quantization=QuantizationSearchParams(rescore=True))
 
 
 def dense_search_params(points: int, hnsw_ef: int | None = None) -> SearchParams:
@@ -247,13 +249,13 @@ class EdgeMovieIndex:
             self._shard.close()
             raise
         try:
-            self._tables = ScoreTables(bundle_dir / VECTORS_FILE, bundle_dir, count, self.manifest.dim)
+            self._lexical = LexicalTable(bundle_dir, count)
         except BaseException as exc:
             self._records.close()
             self._shard.close()
             if isinstance(exc, (OSError, ValueError)):
-                logger.error("cannot open the score tables of %s: %s", bundle_dir, exc)
-                raise _incomplete(f"{VECTORS_FILE} or {LEXICAL_DIR}/ is missing or damaged") from exc
+                logger.error("cannot open the lexical table of %s: %s", bundle_dir, exc)
+                raise _incomplete(f"{LEXICAL_DIR}/ is missing or damaged") from exc
             raise
 
     @classmethod
@@ -267,7 +269,7 @@ class EdgeMovieIndex:
         # The second stage scores every candidate with the whole query.
         searched = request.sparse
         if self._count >= COMMON_TERMS_FROM:
-            searched = self._tables.selective(request.sparse, COMMON_TERM_SHARE, KEEP_TERMS)
+            searched = self._lexical.selective(request.sparse, COMMON_TERM_SHARE, KEEP_TERMS)
         sparse = Query.Nearest(SparseVector(indices=searched.indices, values=searched.values), using=SPARSE)
         # Stage 1: ids from each retriever, over everything and (with a year hint) within those years.
         params = (self._dense_search, None)
@@ -289,19 +291,24 @@ class EdgeMovieIndex:
         ids = scores[0].keys() | scores[1].keys()
         if not ids:
             return Candidates([], np.zeros(0), np.zeros(0))
-        # Stage 2: the score each candidate still lacks (dense for those only the sparse side found, and the
-        # reverse), computed from the bundle's tables for just those rows. A movie sharing no word with the
-        # query scores 0.
+        # Stage 2: the score each candidate still lacks. Dense, for those only the lexical side found: a search
+        # restricted to their ids, scored with the float32 vectors (the pages the first stage's rescoring reads).
+        # BM25, for those only the dense side found: from the bundle's lexical table, for just those rows (a
+        # restricted lexical search would walk whole posting lists). A movie sharing no word with the query
+        # scores 0.
         points = np.fromiter(ids, dtype=np.int64, count=len(ids))
         by_dense, by_sparse = scores
-        dense_scores = np.fromiter((by_dense.get(p, np.nan) for p in points.tolist()), np.float64, len(points))
+        lacking = [p for p in points.tolist() if p not in by_dense]
+        if lacking:
+            answer = self._shard.query(QueryRequest(limit=len(lacking), query=dense, with_payload=False,
+                                                    filter=Filter(must=[HasIdCondition(set(lacking))]),
+                                                    params=_EXACT_SCORES))
+            by_dense.update((p.id, p.score) for p in answer)
+        dense_scores = np.fromiter((by_dense.get(p, 0.0) for p in points.tolist()), np.float64, len(points))
         sparse_scores = np.fromiter((by_sparse.get(p, np.nan) for p in points.tolist()), np.float64, len(points))
-        lacking = np.isnan(dense_scores)
-        if lacking.any():
-            dense_scores[lacking] = self._tables.dense(points[lacking], request.dense)
-        lacking = np.isnan(sparse_scores)
-        if lacking.any():
-            sparse_scores[lacking] = self._tables.lexical(points[lacking], request.sparse)
+        missing = np.isnan(sparse_scores)
+        if missing.any():
+            sparse_scores[missing] = self._lexical.lexical(points[missing], request.sparse)
         facts = self._facts
         return Candidates([facts[p] for p in points.tolist()], dense_scores, sparse_scores)
 
@@ -314,8 +321,12 @@ class EdgeMovieIndex:
             raise _incomplete(f"{RECORDS_FILE} is damaged") from exc
 
     def dense_vector(self, imdb_id: str) -> NDArray[np.float32] | None:
-        row = self._rows.get(imdb_id)
-        return None if row is None else self._tables.vector(row)
+        pid = self._rows.get(imdb_id)
+        if pid is None:
+            return None
+        records = self._shard.retrieve([pid], False, True)
+        vector = records[0].vector.get(DENSE) if records and isinstance(records[0].vector, dict) else None
+        return None if vector is None else np.asarray(vector, dtype=np.float32)
 
     def catalog_facts(self) -> Sequence[MovieFacts]:
         return self._facts
@@ -338,7 +349,7 @@ class EdgeMovieIndex:
         return int(self._shard.count(CountRequest()))
 
     def close(self) -> None:
-        self._tables.close()
+        self._lexical.close()
         self._records.close()
         self._shard.close()
 

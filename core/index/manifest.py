@@ -12,7 +12,7 @@ from core.errors import IndexMismatch
 
 MANIFEST_FILE = "manifest.json"
 # The one bundle format this version reads and writes (3: facts table, records file, packed ONNX encoder, and
-# the score tables of core.index.score_tables).
+# the lexical table of core.index.lexical_table).
 # Bundles of another format are refused; `movie-bot ingest` rebuilds them, reusing their vectors.
 SCHEMA_VERSION = 3
 

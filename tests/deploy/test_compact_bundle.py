@@ -34,6 +34,6 @@ def test_trimmed_bundle_is_smaller_and_answers_identically(built: tuple[Path, In
     assert saved > 0
     assert sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file()) == size - saved
     assert answers(bundle) == before
-    assert not (bundle / "vectors.json").exists()  # ingest's keys: nothing that serves reads them
-    assert (bundle / "vectors.npy").exists()  # searches read the vectors (core.index.score_tables)
+    assert not (bundle / "vectors.npy").exists()  # ingest's cache: nothing that serves reads it
+    assert not (bundle / "vectors.json").exists()
     assert compact(bundle) == 0  # nothing left to trim

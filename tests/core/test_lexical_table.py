@@ -1,4 +1,5 @@
-"""The second stage's scores: the bundle's tables give what Qdrant itself would score, for any rows asked."""
+"""The second stage's scores: a candidate only one retriever found gets the score Qdrant itself would give it
+(the BM25 ones from the bundle's lexical table)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from core.domain import SparseVec
 from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.edge import LARGE_CATALOG, LARGE_CATALOG_EF, SHARD_DIR, EdgeMovieIndex, dense_search_params
+from core.index.lexical_table import LEXICAL_DIR, LexicalTable, LexicalTableWriter
 from core.index.port import DENSE, SPARSE, RetrievalRequest
-from core.index.score_tables import LEXICAL_DIR, LexicalTableWriter, ScoreTables
 from core.ingest import IngestReport
 from core.query_text import clean_query
 from tests.conftest import MARTIAN_QUERY, settings_for
@@ -32,19 +33,17 @@ QUERIES = (MARTIAN_QUERY, "a heist in a casino with George Clooney", "toys that 
            "space movies from the 90s", "zzzz nothing matches this qqqq")
 
 
-def _tables(tmp_path: Path, docs: list[SparseVec]) -> ScoreTables:
+def _table(tmp_path: Path, docs: list[SparseVec]) -> LexicalTable:
     writer = LexicalTableWriter(tmp_path)
     for doc in docs:
         writer.append(doc)
     writer.close()
-    vectors = np.eye(len(docs), 4, dtype=np.float32) * 2  # not unit length: scores are still cosines
-    np.save(tmp_path / "vectors.npy", vectors)
-    return ScoreTables(tmp_path / "vectors.npy", tmp_path, len(docs), 4)
+    return LexicalTable(tmp_path, len(docs))
 
 
 def test_lexical_scores_follow_qdrants_idf_formula(tmp_path: Path) -> None:
     docs = [SparseVec([1, 2], [1.5, 0.5]), SparseVec([2], [2.0]), SparseVec([], []), SparseVec([3, 1], [1.0, 1.0])]
-    tables = _tables(tmp_path, docs)
+    tables = _table(tmp_path, docs)
     n = len(docs)
 
     def idf(df: int) -> float:
@@ -55,13 +54,12 @@ def test_lexical_scores_follow_qdrants_idf_formula(tmp_path: Path) -> None:
     expected = [2.0 * idf(2) * 1.0, 2.0 * idf(2) * 1.5 + idf(2) * 0.5, 0.0, idf(2) * 2.0]
     np.testing.assert_allclose(scores, expected, rtol=1e-6)
     assert tables.lexical(np.array([], dtype=np.int64), SparseVec([1], [1.0])).shape == (0,)
-    np.testing.assert_allclose(tables.dense(np.array([1, 0]), np.array([0, 3, 0, 0], dtype=np.float32)), [1.0, 0.0])
 
 
 def test_the_first_stage_leaves_out_the_commonest_terms_but_keeps_the_rarest(tmp_path: Path) -> None:
     # term 1 in every movie, term 2 in half, term 3 in one
     docs = [SparseVec([1, 2, 3], [1.0] * 3), SparseVec([1, 2], [1.0] * 2), SparseVec([1], [1.0]), SparseVec([1], [1.0])]
-    tables = _tables(tmp_path, docs)
+    tables = _table(tmp_path, docs)
     query = SparseVec([1, 2, 3], [1.0, 1.0, 1.0])
     assert tables.selective(query, max_share=0.6, keep=1).indices == [2, 3]
     assert tables.selective(query, max_share=0.1, keep=2).indices == [2, 3]  # too few left: the rarest kept
@@ -105,7 +103,7 @@ def test_candidates_carry_the_scores_qdrant_gives_them(built: tuple[Path, Ingest
         shard.close()
 
 
-def test_a_bundle_without_its_score_tables_is_refused(index_copy: Path) -> None:
+def test_a_bundle_without_its_lexical_table_is_refused(index_copy: Path) -> None:
     live = BundleStore(index_copy).require_live()
     (live / LEXICAL_DIR / "weights.npy").unlink()
     with pytest.raises(IndexUnavailable, match="ingest"):

@@ -1,16 +1,15 @@
-"""The bundle's own copies of every movie's vectors, for the second stage of a search.
+"""The bundle's copy of every movie's BM25 document vector, for the second stage of a search.
 
 A search's first stage asks each retriever for its best movies; ranking then needs both scores of every
-candidate, so the dense score of a movie only the lexical side found, and the reverse, must be computed. Asking
-the shard for them (a search restricted to those ids) cost as much as the first stage on the full catalog, and
-the lexical one walks whole posting lists whatever the filter, so it grows with the catalog. These tables give
-the same scores for just the rows asked, in time that depends on the candidates only (docs/performance.md).
+candidate, so the BM25 score of a movie only the dense side found must be computed. Asking the shard for it (a
+lexical search restricted to those ids) walks whole posting lists whatever the filter, so its cost grows with the
+catalog; this table gives the same scores for just the rows asked, in time that depends on the candidates only
+(docs/performance.md).
 
-Files, written by `LexicalTableWriter` as the builder goes and read memory-mapped:
-- `vectors.npy` (float32, one row a movie, written by the builder for ingest's cache) for the dense side;
-- `lexical/`: the BM25 document vectors in compressed sparse rows (`indptr.npy`, `terms.npy`, `weights.npy`)
-  and each term's document frequency (`vocabulary.npy`, sorted, and `frequency.npy`), from which the IDF is
-  computed as Qdrant computes it (Modifier.Idf).
+Files under `lexical/`, written by `LexicalTableWriter` as the builder goes and read memory-mapped: the document
+vectors in compressed sparse rows (`indptr.npy`, `terms.npy`, `weights.npy`) and each term's document frequency
+(`vocabulary.npy`, sorted, and `frequency.npy`), from which the IDF is computed as Qdrant computes it
+(Modifier.Idf).
 """
 
 from __future__ import annotations
@@ -76,14 +75,11 @@ class LexicalTableWriter:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
-class ScoreTables:
-    """Exact dense and BM25 scores of given rows. Raises ValueError at open when the files do not describe
-    `count` movies of dimension `dim`, OSError when one is missing."""
+class LexicalTable:
+    """Exact BM25 scores of given rows. Raises ValueError at open when the files do not describe `count`
+    movies, OSError when one is missing."""
 
-    def __init__(self, vectors_file: Path, bundle_dir: Path, count: int, dim: int) -> None:
-        self._vectors = _mapped(vectors_file)
-        if self._vectors.shape != (count, dim) or self._vectors.dtype != np.float32:
-            raise ValueError(f"{vectors_file.name} does not hold {count} vectors of {dim} floats")
+    def __init__(self, bundle_dir: Path, count: int) -> None:
         lexical = bundle_dir / LEXICAL_DIR
         self._indptr = _mapped(lexical / _INDPTR)
         self._terms = _mapped(lexical / _TERMS)
@@ -96,24 +92,9 @@ class ScoreTables:
             raise ValueError(f"{LEXICAL_DIR}/ does not describe {count} movies")
         self._count = count
 
-    def dense(self, rows: NDArray[np.int64], query: NDArray[np.float32]) -> NDArray[np.float64]:
-        """The cosine of each row's vector with `query`, as Qdrant's Cosine distance scores it."""
-        if len(rows) == 0:
-            return np.zeros(0)
-        vectors = self._vectors[rows]
-        q = np.asarray(query, dtype=np.float32)
-        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors)) * (np.linalg.norm(q) or np.float32(1.0))
-        norms[norms == 0] = 1.0
-        cosines: NDArray[np.float64] = (vectors @ q / norms).astype(np.float64)
-        return cosines
-
-    def vector(self, row: int) -> NDArray[np.float32]:
-        """The stored vector of one row (a copy: the table is memory-mapped)."""
-        return np.array(self._vectors[row], dtype=np.float32)
-
     def close(self) -> None:
         """Let go of the mapped files (their pages stay with the kernel until the last reference goes)."""
-        for name in ("_vectors", "_terms", "_weights", "_vocabulary", "_frequency"):
+        for name in ("_indptr", "_terms", "_weights", "_vocabulary", "_frequency"):
             setattr(self, name, np.zeros(0))
 
     def idf(self, terms: NDArray[np.uint32]) -> NDArray[np.float64]:
