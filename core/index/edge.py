@@ -76,15 +76,15 @@ SEARCH_THREADS = 1
 # of a few thousand points has no graph yet and is scanned exactly.
 DENSE_OVERSAMPLING = 3.0
 # From COMMON_TERMS_FROM movies, the first stage's lexical search leaves out query words found in more than
-# COMMON_TERM_SHARE of them, keeping at least the KEEP_TERMS rarest. In the full catalog it saved nothing
-# measurable and moved a few test-split answers; at a million it saves a third of the lexical search's time
-# (docs/performance.md, "A million movies").
+# COMMON_TERM_SHARE of them, keeping at least the KEEP_TERMS rarest: a large catalog's lexical search gets much
+# faster; a small one's gained nothing measurable and had a few answers moved (docs/performance.md, "Embedded
+# index").
 COMMON_TERMS_FROM = 100_000
 COMMON_TERM_SHARE = 0.1
 KEEP_TERMS = 2
-# Qdrant's search-time ef (the oversampled limit, 180) finds 0.99 of the exact top 60 up to a few hundred
-# thousand movies but falls below 0.95 at a million; a wider walk there keeps it above for 1.2x the dense
-# search's time (docs/performance.md, "Settings tried").
+# Qdrant's search-time ef (the oversampled limit) finds nearly all of the exact top 60 up to a few hundred
+# thousand movies but too few at a million; from LARGE_CATALOG the main dense search walks wider
+# (docs/performance.md, "Settings tried").
 LARGE_CATALOG = 500_000
 LARGE_CATALOG_EF = 256
 
