@@ -305,10 +305,14 @@ class EdgeMovieIndex:
                                                     params=_EXACT_SCORES))
             by_dense.update((p.id, p.score) for p in answer)
         dense_scores = np.fromiter((by_dense.get(p, 0.0) for p in points.tolist()), np.float64, len(points))
-        sparse_scores = np.fromiter((by_sparse.get(p, np.nan) for p in points.tolist()), np.float64, len(points))
-        missing = np.isnan(sparse_scores)
-        if missing.any():
-            sparse_scores[missing] = self._lexical.lexical(points[missing], request.sparse)
+        if searched is not request.sparse:  # the first stage's scores lack the words it left out
+            sparse_scores = self._lexical.lexical(points, request.sparse)
+        else:
+            sparse_scores = np.fromiter((by_sparse.get(p, np.nan) for p in points.tolist()), np.float64,
+                                        len(points))
+            missing = np.isnan(sparse_scores)
+            if missing.any():
+                sparse_scores[missing] = self._lexical.lexical(points[missing], request.sparse)
         facts = self._facts
         return Candidates([facts[p] for p in points.tolist()], dense_scores, sparse_scores)
 

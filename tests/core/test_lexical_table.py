@@ -67,9 +67,13 @@ def test_the_first_stage_leaves_out_the_commonest_terms_but_keeps_the_rarest(tmp
     assert tables.selective(SparseVec([1], [1.0]), max_share=0.1, keep=1).indices == [1]
 
 
-def test_candidates_carry_the_scores_qdrant_gives_them(built: tuple[Path, IngestReport]) -> None:
-    """Every candidate's dense and lexical score, including the ones only one retriever found (computed from
-    the tables), equals the score of a Qdrant search restricted to the candidates."""
+@pytest.mark.parametrize("common_terms_from", [10**9, 0], ids=["small catalog", "large catalog's first stage"])
+def test_candidates_carry_the_scores_qdrant_gives_them(built: tuple[Path, IngestReport], common_terms_from: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every candidate's dense and lexical score, including the ones only one retriever found (the lexical ones
+    from the table), equals the score of a Qdrant search restricted to the candidates, with the whole query
+    even where the first stage left out the commonest words."""
+    monkeypatch.setattr("core.index.edge.COMMON_TERMS_FROM", common_terms_from)
     root, _ = built
     settings = settings_for(root / "index")
     found = []
