@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core.bootstrap import open_search_service
+from core.domain import Candidates
 from core.query_text import clean_query
 from core.ranking import DEFAULT_WEIGHTS, FEATURES, WEIGHTS_FILE, RankingWeights
+from core.search_service import SearchService
 from core.settings import load_settings
 from scripts.evaluate import EvalQuery, load_queries
 
@@ -52,17 +55,22 @@ class QueryRows:
     ids: list[str]
 
 
+def candidate_rows(service: SearchService, queries: Sequence[EvalQuery]
+                   ) -> Iterator[tuple[QueryRows, Candidates, NDArray[np.float32]]]:
+    """Each query's candidates through the real search path, as the fit's rows, with the candidates and the
+    query's vector (for experiments that add signals of their own)."""
+    intents = [service.intent_for(clean_query(q.query)) for q in queries]
+    vectors = service.encoder.encode([i.dense_text for i in intents])
+    for q, intent, vector in zip(queries, intents, vectors, strict=True):
+        candidates, titled = service.candidates_for(intent, vector)
+        x = service.ranker.features(intent, candidates, titled)
+        ids = [f.imdb_id for f in candidates.facts]
+        yield QueryRows(q, x, np.array([i in q.imdb_ids for i in ids], dtype=bool), ids), candidates, vector
+
+
 def collect(queries: list[EvalQuery]) -> list[QueryRows]:
     with open_search_service(load_settings()) as service:
-        intents = [service.intent_for(clean_query(q.query)) for q in queries]
-        vectors = service.encoder.encode([i.dense_text for i in intents])
-        rows = []
-        for q, intent, vector in zip(queries, intents, vectors, strict=True):
-            candidates, titled = service.candidates_for(intent, vector)
-            x = service.ranker.features(intent, candidates, titled)
-            ids = [f.imdb_id for f in candidates.facts]
-            rows.append(QueryRows(q, x, np.array([i in q.imdb_ids for i in ids], dtype=bool), ids))
-        return rows
+        return [rows for rows, _, _ in candidate_rows(service, queries)]
 
 
 def fit(rows: list[QueryRows], c: float = REGULARISATION, start: NDArray[np.float64] | None = None

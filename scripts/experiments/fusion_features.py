@@ -38,7 +38,6 @@ from numpy.typing import NDArray
 import core.ranking
 import scripts.fit_ranking as fitting
 from core.bootstrap import open_search_service
-from core.query_text import clean_query
 from core.settings import load_settings
 from scripts.evaluate import EvalQuery, load_queries
 from scripts.experiments.sentence_vectors import compare, features_named, query_styles
@@ -145,15 +144,10 @@ class Collected:
 def collect(queries: list[EvalQuery]) -> Collected:
     """`scripts.fit_ranking.collect`, keeping the retrievers' raw scores."""
     with open_search_service(load_settings()) as service:
-        intents = [service.intent_for(clean_query(q.query)) for q in queries]
-        vectors = service.encoder.encode([i.dense_text for i in intents])
         rows, signals = [], []
-        for q, intent, vector in zip(queries, intents, vectors, strict=True):
-            candidates, titled = service.candidates_for(intent, vector)
-            x = service.ranker.features(intent, candidates, titled)
-            ids = [f.imdb_id for f in candidates.facts]
-            rows.append(fitting.QueryRows(q, x, np.array([i in q.imdb_ids for i in ids], dtype=bool), ids))
-            signals.append(Signals(x, np.asarray(candidates.dense, dtype=np.float64),
+        for row, candidates, _ in fitting.candidate_rows(service, queries):
+            rows.append(row)
+            signals.append(Signals(row.features, np.asarray(candidates.dense, dtype=np.float64),
                                    np.asarray(candidates.sparse, dtype=np.float64)))
         return Collected(rows, signals)
 

@@ -43,7 +43,6 @@ from core.bootstrap import open_search_service
 from core.embedding.port import TextEncoder
 from core.index.edge import EdgeMovieIndex
 from core.models import Movie
-from core.query_text import clean_query
 from core.search_service import SearchService
 from core.settings import load_settings
 from scripts.evaluate import EvalQuery, load_queries
@@ -169,17 +168,14 @@ def collect(service: SearchService, queries: list[EvalQuery]) -> tuple[Collected
         raise SystemExit("this experiment reads an embedded bundle (unset QDRANT_URL)")
     facts = index.catalog_facts()
     row_of = {f.imdb_id: r for r, f in enumerate(facts)}
-    intents = [service.intent_for(clean_query(q.query)) for q in queries]
-    vectors = service.encoder.encode([i.dense_text for i in intents])
-    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    rows, films = [], []
-    for q, intent, vector in zip(queries, intents, vectors, strict=True):
-        candidates, titled = service.candidates_for(intent, vector)
-        x = service.ranker.features(intent, candidates, titled)
-        ids = [f.imdb_id for f in candidates.facts]
-        rows.append(fitting.QueryRows(q, x, np.array([i in q.imdb_ids for i in ids], dtype=bool), ids))
-        films.append([row_of[i] for i in ids])
-    return Collected(rows, films, vectors.astype(np.float32)), index.movies([f.imdb_id for f in facts])
+    rows, films, found = [], [], []
+    for row, _, vector in fitting.candidate_rows(service, queries):
+        rows.append(row)
+        films.append([row_of[i] for i in row.ids])
+        found.append(vector)
+    vectors = np.array(found, dtype=np.float32).reshape(len(found), -1)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return Collected(rows, films, vectors), index.movies([f.imdb_id for f in facts])
 
 
 def with_maxsim(data: Collected, parts_: PartVectors, columns: str) -> list[fitting.QueryRows]:
