@@ -70,6 +70,7 @@ async def run_adapters(settings: Settings, stop: asyncio.Event | None = None) ->
     try:
         await front.start()
         service = await asyncio.to_thread(build_search_service, settings)
+        service.warm_up_soon()  # in the background: the first users' searches then find it done
         search: MovieSearch = BoundedSearch(service, settings.max_queued_searches)
         front.index_ready(service, search)
         grace = max(settings.shutdown_seconds - CLOSE_MARGIN_SECONDS, settings.shutdown_seconds / 2)

@@ -7,6 +7,7 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
@@ -37,6 +38,17 @@ WELL_KNOWN_CANDIDATES = 20
 IMPLICIT_LIKE_SCORE = 83.0
 # A query this short may be a title, typed with a typo: it is looked up among the titles too.
 TITLE_QUERY_WORDS = 6
+# What `warm_up` searches for, in the styles people use (a plot, a decade, a misspelled title, "movies like",
+# a genre), each through the whole path, twice: the first searches of a fresh process were the slowest.
+WARM_UP_QUERIES = (
+    "a crew of thieves plans one last heist of a casino vault",
+    "90s comedy about a pet detective looking for a stolen dolphin",
+    "jurasic park",
+    "movies like the matrix",
+    "animated film about toys that come alive when nobody is watching",
+    "an astronaut stranded alone on another planet has to survive until a rescue comes",
+)
+WARM_UP_PASSES = 2
 
 
 class SearchService:
@@ -75,7 +87,8 @@ class SearchService:
         self._titles_lock = threading.Lock()
         self._speller: Speller | None = None
         self._speller_lock = threading.Lock()
-        self._speller_asked = False
+        self._speller_tried = False
+        self._warming: Future[None] | None = None
 
     def intent_for(self, text: str) -> QueryIntent:
         """What a cleaned query asks for, typos repaired (building the speller if need be): for callers without an
@@ -97,33 +110,68 @@ class SearchService:
 
     def speller(self) -> Speller | None:
         """The typo repairer: the encoder's vocabulary and the catalog's title and name words; built on first use
-        (in a worker thread), then held. None when the encoder cannot list its words."""
+        (in a worker thread), then held. None when the encoder cannot list its words, or when building it failed
+        (logged once: searches go on without typo repair)."""
         if not isinstance(self.encoder, KnowsWords):
             return None
         with self._speller_lock:
-            if self._speller is None:
-                facts = self.index.catalog_facts()
-                catalog = (w for f in facts for text in (f.title_line, *f.names) for w in text.split())
-                self._speller = Speller(itertools.chain(self.encoder.vocabulary(), catalog))
+            if not self._speller_tried:
+                self._speller_tried = True
+                try:
+                    self._speller = Speller(itertools.chain(self.encoder.vocabulary(), _catalog_words(self.index)))
+                except Exception as exc:
+                    logger.warning("typo repair is off: the speller could not be built (%s: %s)",
+                                   type(exc).__name__, exc)
             return self._speller
 
-    def _ready_speller(self) -> Speller | None:
-        """The speller if built; else None, with its building asked of the ranking thread once, so that no search
-        on the event loop waits for it."""
-        if self._speller is None and not self._speller_asked and not self._closed:
-            self._speller_asked = True
-            self._ranking.submit(self.speller).add_done_callback(_log_speller_failure)
-        return self._speller
+    def warm_up(self) -> None:
+        """Pay what a fresh process pays on first use before users do: have the index read its files ahead
+        (after a restart they are on disk only), build the speller and the title index (otherwise built in the
+        middle of someone's search) and run `WARM_UP_QUERIES` through the whole path (the encoder's first runs,
+        the interpreter's first passes over each step).
+        A failure is logged, never raised: searches work unwarmed."""
+        started = time.perf_counter()
+        try:
+            self.index.prefetch()  # first: the kernel reads ahead while the rest is built
+        except Exception as exc:
+            logger.warning("could not read the index ahead (%s: %s)", type(exc).__name__, exc)
+        self.speller()
+        try:
+            self.title_index()
+            for query in WARM_UP_QUERIES * WARM_UP_PASSES:
+                if self._closed:
+                    return
+                self.search_sync(query)
+        except Exception as exc:
+            logger.warning("warm-up stopped early (%s: %s); searches go on unwarmed", type(exc).__name__, exc)
+            return
+        logger.info("warmed up in %.0f ms", (time.perf_counter() - started) * 1000)
+
+    def warm_up_soon(self) -> Future[None] | None:
+        """Start `warm_up` on the ranking thread, once; its job (None once closing began). A search answered
+        before it starts does not wait for it: the first search starts it, after its answer."""
+        if self._warming is None and not self._closed:
+            self._warming = self._ranking.submit(self.warm_up)
+        return self._warming
+
+    async def warmed(self) -> None:
+        """Returns once the warm-up has run, starting it if need be (for a benchmark's steady state)."""
+        job = self.warm_up_soon()
+        if job is not None:
+            await asyncio.wrap_future(job)
 
     async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         started = time.perf_counter()
-        intent = self._intent(clean_query(query), self._ready_speller())
+        # The speller only once built (by the warm-up): no search waits for it.
+        intent = self._intent(clean_query(query), self._speller)
         limit, offset = _clamp(limit, offset)
 
         def rank(vector: np.ndarray) -> SearchResults:
             return self._answer(intent, vector, limit, offset, started)
 
-        return await self._batcher.encode_then(intent.dense_text, rank)
+        results = await self._batcher.encode_then(intent.dense_text, rank)
+        self.warm_up_soon()
+        return results
 
     async def similar(self, title: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         """Films like the one `title` names (resolved even when misspelled), that film itself left out. Raises
@@ -258,10 +306,10 @@ class SearchService:
         self.index.close()
 
 
-def _log_speller_failure(built: Future[Speller | None]) -> None:
-    """Searches go on without typo repair when the speller cannot be built; the log says why."""
-    if not built.cancelled() and (exc := built.exception()) is not None:
-        logger.warning("typo repair is off: the speller could not be built (%s: %s)", type(exc).__name__, exc)
+def _catalog_words(index: MovieIndex) -> Iterator[str]:
+    """The words of every title and name, each once, in catalog order."""
+    return iter(dict.fromkeys(w for f in index.catalog_facts() for text in (f.title_line, *f.names)
+                              for w in text.split()))
 
 
 def _clamp(limit: int, offset: int) -> tuple[int, int]:

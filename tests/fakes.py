@@ -199,6 +199,7 @@ class FakeMovieIndex:
         self.gate = gate
         self.requests: list[RetrievalRequest] = []
         self.threads: list[str] = []
+        self.prefetches = 0
         self.retrieving = threading.Event()
         self.closes = 0
         self.retrievals_at_close: list[int] = []
@@ -239,6 +240,9 @@ class FakeMovieIndex:
     def catalog_facts(self) -> Sequence[MovieFacts]:
         self._require_open()
         return self._facts
+
+    def prefetch(self) -> None:
+        self.prefetches += 1
 
     def close(self) -> None:
         self.closes += 1

@@ -72,6 +72,11 @@ class MovieIndex(Protocol):
 
     def close(self) -> None: ...
 
+    def prefetch(self) -> None:
+        """Start reading what searches use into memory, in the background, after a restart: a hint (may do
+        nothing), never an error."""
+        ...
+
     def dense_vector(self, imdb_id: str) -> NDArray[np.float32] | None:
         """The stored dense vector of one movie ("films like X" searches by it), None if the index lacks it."""
         ...

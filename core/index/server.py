@@ -163,6 +163,9 @@ class ServerMovieIndex:
             self._catalog = facts
         return self._catalog
 
+    def prefetch(self) -> None:
+        """Nothing to read ahead here: the server holds the index."""
+
     def close(self) -> None:
         self.client.close()
 

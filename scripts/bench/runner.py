@@ -219,6 +219,10 @@ def _notes(ours_raw: dict[str, Any], ours: StackFigures, seed: StackFigures, our
     if ours.encode_floor_p50_ms is not None:
         notes.append("ours: the encode floor is each latency query's text encoded alone (tokens to vector, the "
                      "same model threads, no batcher, index or ranking), just before or after its search in turn")
+    warm = ours_raw.get("warm_up_after_first_answer_s")
+    if warm is not None:
+        notes.append(f"ours: latency and throughput were measured after the service's warm-up (speller, title "
+                     f"index, a few searches), which the first answer starts and does not wait for: {warm:.2f} s")
     hits = ours_raw.get("throughput_cache_hits")
     if hits:
         notes.append(f"ours: {hits} throughput queries were answered from the query-vector cache")

@@ -1,15 +1,13 @@
-"""Does warming the page cache at open still pay? Fresh processes with and without it, alternating.
+"""Does reading the index files ahead still pay? Fresh processes with and without it, alternating.
 
     python -m scripts.bench.warm_start [--pairs 5] [--queries 300] [--json]
 
 Each run is the bench's own worker (`scripts.bench.worker`, our stack) in a fresh process, after the shard's
 files are dropped from the page cache, which is where a restarted bot starts (closing a shard drops them
-too). In half the runs ("warm") the index asks the kernel to read ahead the files searches use
-(`posix_fadvise(WILLNEED)`, see `readahead`) as it opens; the index did so itself until this comparison found no
-gain in start to first answer or p99 (docs/performance.md, "Warm start, re-measured"). Which arm goes first
-turns from pair to pair, so the VM's drift hits both alike. Printed: each
-arm's start to first answer, RSS at first answer, p50, p99 and throughput, as medians over its runs and
-per pair.
+too). In the "warm" arm the service runs as shipped: its warm-up, which the first answer starts, asks the
+kernel to read ahead the files searches use (`core.index.edge.readahead`); in the "cold" arm that one step is
+left out. Which arm goes first turns from pair to pair, so the VM's drift hits both alike. Printed: each arm's
+start to first answer, RSS at first answer, p50, p99 and throughput, as medians over its runs and per pair.
 """
 
 from __future__ import annotations
@@ -24,44 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.index.port import DENSE, SPARSE
-
 ARMS = ("warm", "cold")
 FIGURES = ("start_to_first_answer_s", "rss_at_first_answer_mb", "peak_rss_mb", "p50_ms", "p99_ms",
            "throughput_qps")
-
-
-# What a search reads in Qdrant Edge's files (qdrant-edge-py 0.9 layout, one folder per segment): the float32
-# vectors (rescoring), their int8 copies (the graph walk) and the sparse inverted index.
-SEARCHED_FILES = (f"vector_storage-{DENSE}/matrix.dat", f"vector_storage-{DENSE}/quantized.data",
-                  f"vector_index-{SPARSE}/inverted_index.dat")
-_WARM_STEP = 2 * 1024 * 1024
-
-
-def readahead(shard_dir: Path) -> list[Path]:
-    """Asks the kernel to read the files searches use into the page cache, in the background; returns them.
-
-    The "warm" arm's addition to opening the index. WILLNEED only starts readahead: nothing is mapped, and the
-    kernel may drop the pages again under memory pressure. In steps: one call for a whole file read ahead only
-    part of it.
-    """
-    if not hasattr(os, "posix_fadvise"):
-        return []
-    warmed = []
-    for path in sorted(p for name in SEARCHED_FILES for p in shard_dir.glob(f"segments/*/{name}")):
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            for offset in range(0, os.fstat(fd).st_size, _WARM_STEP):
-                os.posix_fadvise(fd, offset, _WARM_STEP, os.POSIX_FADV_WILLNEED)
-            warmed.append(path)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-    return warmed
 
 
 def arm_order(pair: int) -> tuple[str, str]:
@@ -92,17 +55,14 @@ def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 
 def _child(arm: str, plan_file: str) -> int:
-    """Run the bench worker in this process; in the warm arm, the index reads ahead as it opens."""
-    if arm == "warm":
+    """Run the bench worker in this process; in the cold arm, the index does not read ahead."""
+    if arm == "cold":
         from core.index import edge
 
-        plain_open = edge.EdgeMovieIndex.__init__
+        def no_readahead(self: edge.EdgeMovieIndex) -> None:
+            return None
 
-        def warming_open(index: edge.EdgeMovieIndex, bundle_dir: Path) -> None:
-            plain_open(index, bundle_dir)
-            readahead(bundle_dir / edge.SHARD_DIR)
-
-        edge.EdgeMovieIndex.__init__ = warming_open  # type: ignore[method-assign,assignment]
+        edge.EdgeMovieIndex.prefetch = no_readahead  # type: ignore[method-assign]
     from scripts.bench.worker import main
 
     return main([sys.argv[0], plan_file])

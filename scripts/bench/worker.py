@@ -75,6 +75,11 @@ async def _run_ours(plan: dict[str, Any], launched: float) -> dict[str, Any]:
     first = await service.search(plan["warmup"])
     ready_s = time.time() - launched
     ready_rss = peak_rss_mb()
+    # The first answer started the service's warm-up (it did not wait for it); latency and throughput are the
+    # steady state after it, as a bot's users see once it has been up a second.
+    warm_started = time.perf_counter()
+    await service.warmed()
+    warm_up_s = time.perf_counter() - warm_started
 
     latencies: list[float] = []
     top5: list[list[str]] = []
@@ -111,7 +116,8 @@ async def _run_ours(plan: dict[str, Any], launched: float) -> dict[str, Any]:
     await service.aclose()
     return _result(first.hits[0].movie.title if first.hits else None, ready_s, ready_rss, latencies, top5,
                    len(plan["throughput_queries"]), wall, errors,
-                   {"throughput_cache_hits": len(plan["throughput_queries"]) - encoded, "encode_ms": encode_ms})
+                   {"throughput_cache_hits": len(plan["throughput_queries"]) - encoded, "encode_ms": encode_ms,
+                    "warm_up_after_first_answer_s": warm_up_s})
 
 
 def _encode_alone(encoder: Any, text: str) -> float:

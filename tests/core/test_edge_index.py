@@ -16,17 +16,18 @@ from core.errors import IndexMismatch, IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.edge import (
     FACTS_FILE,
+    SEARCHED_FILES,
     SHARD_DIR,
     VECTOR_KEYS_FILE,
     VECTORS_FILE,
     EdgeIndexBuilder,
     EdgeMovieIndex,
+    readahead,
 )
 from core.index.manifest import MANIFEST_FILE, IndexManifest
 from core.index.port import IndexPoint, RetrievalRequest
 from core.index.records import OFFSETS_FILE, RECORDS_FILE
 from core.models import Movie
-from scripts.bench.warm_start import SEARCHED_FILES, readahead
 from tests.conftest import MARTIAN_QUERY, settings_for
 
 pytestmark = pytest.mark.slow
@@ -112,8 +113,8 @@ def test_the_files_searches_read_are_found_for_warming(large_bundle: tuple[Path,
     index_path, _ = large_bundle
     shard = BundleStore(index_path).require_live() / SHARD_DIR
     warmed = {path.relative_to(path.parents[1]).as_posix() for path in readahead(shard)}
-    # Found by Qdrant Edge's file names: an upgrade that renamed them would leave the warm-start comparison
-    # (scripts.bench.warm_start) reading nothing ahead, unnoticed.
+    # Found by Qdrant Edge's file names: an upgrade that renamed them would leave the warm-up reading nothing
+    # ahead, unnoticed.
     assert warmed == set(SEARCHED_FILES)
     assert readahead(shard / "missing") == []
 

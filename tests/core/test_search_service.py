@@ -10,11 +10,13 @@ import threading
 import pytest
 
 from core.bootstrap import search_service_for
+from core.domain import Candidates
 from core.embedding.batcher import BatcherClosed
-from core.errors import InvalidQuery, ShuttingDown
+from core.errors import IndexUnavailable, InvalidQuery, ShuttingDown
+from core.index.port import RetrievalRequest
 from core.models import Movie
 from core.query_text import MAX_RESULTS
-from core.search_service import SearchService
+from core.search_service import WARM_UP_PASSES, WARM_UP_QUERIES, SearchService
 from tests.embedding.fake_encoder import BagOfWordsEncoder
 from tests.fakes import SAMPLE_MOVIES, FakeMovieIndex
 
@@ -120,6 +122,8 @@ def test_a_movie_the_index_no_longer_holds_is_left_out_of_the_page() -> None:
 async def test_a_lone_search_is_encoded_and_ranked_in_one_worker_thread(index: FakeMovieIndex) -> None:
     service = service_on(index)
     try:
+        await service.warmed()  # its searches run on the ranking thread
+        index.threads.clear()
         results = await service.search("astronaut stranded on mars")
     finally:
         await service.aclose()
@@ -132,6 +136,8 @@ async def test_concurrent_searches_rank_off_the_loop_on_at_most_two_threads(inde
     service = service_on(index)
     queries = [f"film number {i} about a heist" for i in range(40)]
     try:
+        await service.warmed()
+        index.threads.clear()
         results = await asyncio.gather(*(service.search(q) for q in queries))
     finally:
         await service.aclose()
@@ -194,6 +200,47 @@ async def test_typos_are_repaired_for_the_retrievers_once_the_speller_is_built(i
     finally:
         await plain.aclose()
         await service.aclose()
+
+
+async def test_the_first_search_starts_the_warm_up_without_waiting_for_it(index: FakeMovieIndex) -> None:
+    service = search_service_for(index, SpellingEncoder())
+    try:
+        first = await service.search(MARTIAN_QUERY, limit=1)
+        assert index.threads == ["query-encoder_0"]  # answered before any warm-up search ran
+        await service.warmed()
+        assert index.prefetches == 1  # the index was asked to read its files ahead
+        # Every warm-up query, each pass, through the whole path on the ranking thread; then the speller is built.
+        assert index.threads[1:] == ["search-rank_0"] * len(WARM_UP_QUERIES) * WARM_UP_PASSES
+        # The async path repairs typos only with a speller already built: the warm-up built it.
+        typed = MARTIAN_QUERY.replace("astronaut", "astronuat").replace("presumed", "presumd")
+        assert (await service.search(typed, limit=3)).hits == (await service.search(MARTIAN_QUERY, limit=3)).hits
+        assert first.hits[0].movie.imdb_id == MARTIAN
+    finally:
+        await service.aclose()
+
+
+async def test_a_failing_warm_up_is_logged_and_searches_go_on(caplog: pytest.LogCaptureFixture) -> None:
+    class Flaky(FakeMovieIndex):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fail = False
+
+        def retrieve(self, request: RetrievalRequest) -> Candidates:
+            if self.fail:
+                raise IndexUnavailable("the index is being rebuilt")
+            return super().retrieve(request)
+
+    index = Flaky()
+    service = service_on(index)
+    try:
+        index.fail = True
+        await service.warmed()
+        index.fail = False
+        assert (await service.search(MARTIAN_QUERY, limit=1)).hits[0].movie.imdb_id == MARTIAN
+    finally:
+        await service.aclose()
+    assert any("warm-up stopped early" in r.getMessage() and "being rebuilt" in r.getMessage()
+               for r in caplog.records)
 
 
 class BrokenVocabularyEncoder(BagOfWordsEncoder):
