@@ -43,6 +43,15 @@ def test_parts_by_kind() -> None:
     assert parts(_movie("A lone sentence about a man and his dog."), "tag") == []
 
 
+def test_title_and_card_parts_say_who_made_the_film_but_not_its_plot() -> None:
+    movie = Movie("tt0467406", "Juno", 2007, "A teenager finds herself pregnant.", genres=("Comedy", "Drama"),
+                  directors=("Jason Reitman",), cast=("Ellen Page", "Michael Cera", "Jennifer Garner", "J.K. Simmons"))
+    assert parts(movie, "title") == ["Juno"]
+    assert parts(movie, "card") == ["Juno (2007), a comedy drama film directed by Jason Reitman, starring Ellen Page, "
+                                    "Michael Cera, Jennifer Garner."]
+    assert parts(Movie("tt1", "Untitled", None, "Plot."), "card") == ["Untitled."]
+
+
 def test_maxsim_takes_each_films_best_part_and_the_fallback_for_films_without_parts() -> None:
     vectors = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.6, 0.8, 0]], dtype=np.float32)
     # film 0: parts 0-1; film 1: none; film 2: parts 2-3

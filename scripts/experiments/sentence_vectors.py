@@ -10,7 +10,9 @@ candidate (`<kind>`) and raw (`<kind>_raw`). The parts tried (`KINDS`):
 - `sent`: each sentence of the overview (fragments of under `MIN_WORDS` words joined to the next);
 - `win2`: overlapping windows of two consecutive sentences (the one sentence of a one-sentence overview);
 - `tag`: the tagline alone;
-- `sent_tag` / `win2_tag`: sentences or windows, plus the tagline.
+- `sent_tag` / `win2_tag`: sentences or windows, plus the tagline;
+- `title`: the title alone, and `card`: title, year, genres, director and leading cast with no plot (`card`):
+  what the model may know of a famous film by name, which its overview (often a line or two) does not say.
 A film with no parts (no tagline, for `tag`) takes its whole-document cosine.
 
 The part vectors are computed once with the bundle's ONNX encoder and cached in `--cache` as .npy (vectors,
@@ -47,7 +49,7 @@ from core.search_service import SearchService
 from core.settings import load_settings
 from scripts.evaluate import EvalQuery, load_queries
 
-KINDS = ("sent", "win2", "tag", "sent_tag", "win2_tag")
+KINDS = ("sent", "win2", "tag", "sent_tag", "win2_tag", "title", "card")
 # A "sentence" of fewer words is joined to the next one ("Dr.", "No.", initials, "Part one.").
 MIN_WORDS = 4
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -75,7 +77,25 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+def card(movie: Movie) -> str:
+    """What a film reference would say of it: title, year, genres, director and leading cast, no plot."""
+    text = movie.title
+    if movie.year:
+        text += f" ({movie.year})"
+    if movie.genres:
+        text += ", a " + " ".join(g.lower() for g in movie.genres[:3]) + " film"
+    if movie.directors:
+        text += " directed by " + " and ".join(movie.directors[:2])
+    if movie.cast:
+        text += ", starring " + ", ".join(movie.cast[:3])
+    return text + "."
+
+
 def parts(movie: Movie, kind: str) -> list[str]:
+    if kind == "title":
+        return [movie.title]
+    if kind == "card":
+        return [card(movie)]
     if kind == "tag":
         return [movie.tagline.strip()] if movie.tagline.strip() else []
     sentences = split_sentences(movie.overview)
