@@ -110,6 +110,7 @@ def _chat(settings: Settings) -> int:
     from core.bootstrap import open_search_service
 
     with open_search_service(settings) as service:
+        service.warm_up_soon()  # while the user types the first query
         run_console(lambda q: service.search_sync(q), _stdin_lines(), _write_line,
                     similar=lambda title: service.similar_sync(title))
     return 0

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,7 +15,11 @@ from bot.console import reply_to, run_console
 from bot.plain_render import HELP_TEXT, render_results
 from bot.reply_text import UNREADABLE, WEAK_HINT, WEAK_NOTE
 from core.models import MatchQuality, SearchResults
+from tests.conftest import MARTIAN_QUERY, settings_for
 from tests.fakes import FakeMovieSearch
+
+if TYPE_CHECKING:
+    from core.ingest import IngestReport
 
 
 @pytest.fixture
@@ -68,3 +76,16 @@ def test_weak_and_unreadable_answers_are_honest(fake: FakeMovieSearch, loop: asy
 def test_no_more_films_like_says_so(fake: FakeMovieSearch, loop: asyncio.Runner) -> None:
     page = loop.run(fake.similar("Alien", offset=40))
     assert render_results(page) == "No films like Alien (1979) found."
+
+
+def test_the_chat_command_answers_from_the_built_index_while_it_warms_up(
+    built: tuple[Path, IngestReport], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot import cli
+
+    root, _ = built
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"/movie {MARTIAN_QUERY}\n/similar the martian\n"))
+    assert cli._chat(settings_for(root / "index")) == 0  # returns once the warm-up has stopped, too
+    search_reply, similar_reply = capsys.readouterr().out.split("Films like ", 1)
+    assert "1. The Martian (2015)" in search_reply
+    assert similar_reply.startswith("The Martian (2015):") and "1. " in similar_reply
