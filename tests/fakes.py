@@ -70,6 +70,11 @@ class FakeMovieSearch:
         self.similar_calls: list[tuple[str, int, int]] = []
         self.quality = MatchQuality.GOOD
         self.closed = False
+        self.warm_ups = 0
+
+    def warm_up_soon(self) -> None:
+        """What `serve` asks of the service it builds; nothing to warm here but the count."""
+        self.warm_ups += 1
 
     async def search(self, query: str, *, limit: int = 5, offset: int = 0) -> SearchResults:
         self.calls.append((query, limit, offset))

@@ -103,7 +103,7 @@ def readahead(shard_dir: Path) -> list[Path]:
     Why: Qdrant Edge drops a shard's files from the page cache when it closes the shard, so after a restart the
     first searches would read their pages from disk one fault at a time. WILLNEED only starts readahead: nothing
     is mapped, and the kernel may drop the pages again under memory pressure. In steps: one call for a whole
-    file read ahead only part of it. Figures: docs/performance.md, "Warm start".
+    file read ahead only part of it. Figures: docs/performance.md, "The warm-up after the first answer".
     """
     if not hasattr(os, "posix_fadvise"):
         return []

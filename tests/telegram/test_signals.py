@@ -32,4 +32,5 @@ async def test_a_stop_signal_ends_serve_with_exit_code_0(
         await emulator.wait_for("sendMessage", after=mark)
         code = await send_and_wait(running, signum)
     assert code == 0
+    assert search.warm_ups == 1  # asked of the fresh service, before any user's search
     assert search.closed
