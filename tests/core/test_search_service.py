@@ -243,6 +243,24 @@ async def test_a_failing_warm_up_is_logged_and_searches_go_on(caplog: pytest.Log
                for r in caplog.records)
 
 
+async def test_closing_mid_warm_up_stops_it_after_the_search_in_progress_then_closes_the_index_once() -> None:
+    gate = threading.Event()
+    index = FakeMovieIndex(gate=gate)
+    service = service_on(index)
+    try:
+        service.warm_up_soon()  # as serve does on start; a SIGTERM may come right after
+        assert await asyncio.to_thread(index.retrieving.wait, 10)  # a warm-up search holds the index
+        closing = asyncio.create_task(service.aclose())
+        await asyncio.sleep(0.05)
+        assert index.closes == 0  # not under the search in progress
+        gate.set()
+        await closing
+    finally:
+        gate.set()
+    assert index.closes == 1
+    assert index.retrievals_at_close == [1]  # the warm-up ran no further search once closing began
+
+
 class BrokenVocabularyEncoder(BagOfWordsEncoder):
     """Claims to list its words, then fails to: the speller cannot be built."""
 
