@@ -331,25 +331,25 @@ class EdgeMovieIndex:
         # BM25, for those only the dense side found: from the bundle's lexical table, for just those rows (a
         # restricted lexical search would walk whole posting lists). A movie sharing no word with the query
         # scores 0.
-        points = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        rows = list(ids)
+        points = np.array(rows, dtype=np.int64)
         by_dense, by_sparse = scores
-        lacking = [p for p in points.tolist() if p not in by_dense]
+        lacking = [p for p in rows if p not in by_dense]
         if lacking:
             answer = self._shard.query(QueryRequest(limit=len(lacking), query=dense, with_payload=False,
                                                     filter=Filter(must=[HasIdCondition(set(lacking))]),
                                                     params=_EXACT_SCORES))
             by_dense.update((p.id, p.score) for p in answer)
-        dense_scores = np.fromiter((by_dense.get(p, 0.0) for p in points.tolist()), np.float64, len(points))
+        dense_scores = np.fromiter((by_dense.get(p, 0.0) for p in rows), np.float64, len(rows))
         if searched is not request.sparse:  # the first stage's scores lack the words it left out
             sparse_scores = self._lexical.lexical(points, request.sparse)
         else:
-            sparse_scores = np.fromiter((by_sparse.get(p, np.nan) for p in points.tolist()), np.float64,
-                                        len(points))
+            sparse_scores = np.fromiter((by_sparse.get(p, np.nan) for p in rows), np.float64, len(rows))
             missing = np.isnan(sparse_scores)
             if missing.any():
                 sparse_scores[missing] = self._lexical.lexical(points[missing], request.sparse)
         facts = self._facts
-        return Candidates([facts[p] for p in points.tolist()], dense_scores, sparse_scores)
+        return Candidates([facts[p] for p in rows], dense_scores, sparse_scores)
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         rows = [row for row in map(self._rows.get, imdb_ids) if row is not None]
