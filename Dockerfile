@@ -37,8 +37,8 @@ COPY core/__init__.py core/catalog.py core/documents.py core/domain.py core/erro
 COPY core/embedding/__init__.py core/embedding/model_source.py core/embedding/onnx_encoder.py \
      core/embedding/onnx_export.py core/embedding/packing.py core/embedding/port.py core/embedding/st_encoder.py \
      core/embedding/threads.py core/embedding/wordpiece.py core/embedding/wordpiece_tables.py core/embedding/
-COPY core/index/__init__.py core/index/bundle.py core/index/edge.py core/index/manifest.py core/index/port.py \
-     core/index/lexical_table.py core/index/records.py core/index/server.py core/index/
+COPY core/index/__init__.py core/index/bundle.py core/index/edge.py core/index/facts_file.py core/index/manifest.py \
+     core/index/port.py core/index/lexical_table.py core/index/records.py core/index/server.py core/index/
 COPY scripts/compact_bundle.py ./
 # Then, in the same step (a committed layer no longer knows which bytes are holes): drop what serving never reads,
 # ingest's vector cache and the never-written space of Qdrant's preallocated page files, which a layer would

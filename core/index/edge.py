@@ -43,6 +43,7 @@ from qdrant_edge import (
 from core.domain import Candidates, MovieFacts, SparseVec, movie_facts
 from core.errors import IndexUnavailable
 from core.index.bundle import BundleStore
+from core.index.facts_file import FACTS_FILE, FACTS_HEAD, FACTS_TAIL, ROW_SEPARATOR, FactsTable, damaged
 from core.index.lexical_table import LEXICAL_DIR, LexicalTable, LexicalTableWriter, npy_from_raw
 from core.index.manifest import IndexManifest
 from core.index.port import DENSE, SPARSE, WELL_KNOWN_VOTES, IndexPoint, RetrievalRequest, StoredVector
@@ -55,9 +56,6 @@ SHARD_DIR = "shard"
 VECTORS_FILE = "vectors.npy"
 VECTOR_KEYS_FILE = "vectors.json"
 UPSERT_BATCH = 512
-# {"rows": [[imdb_id, year, votes, title words, names], ...]}; a point's id is its row.
-FACTS_FILE = "facts.json"
-_FACTS_HEAD = '{"rows": ['
 # The builder appends the float32 vectors here as they come and turns them into VECTORS_FILE at publish.
 _VECTORS_PART = "vectors.f32.part"
 
@@ -196,59 +194,6 @@ def year_filter(year_range: tuple[int, int] | None) -> Filter | None:
     return Filter(must=[FieldCondition(key="year", range=RangeFloat(gte=float(low), lte=float(high)))])
 
 
-def _incomplete(what: str) -> IndexUnavailable:
-    return IndexUnavailable(f"The movie index is incomplete ({what}); rebuild it with `movie-bot ingest`.")
-
-
-def facts_rows(text: str) -> Iterator[list[Any]]:
-    """The rows of a facts file one at a time, so that opening never holds every decoded row beside the facts
-    made of them (with a large catalog, the rows took more memory than the facts, and stayed in the heap after
-    use: docs/performance.md). A file laid out otherwise than the builder writes it is decoded whole. ValueError
-    when it is not a facts table."""
-    if not text.startswith(_FACTS_HEAD):
-        rows: list[list[Any]] = json.loads(text)["rows"]
-        yield from rows
-        return
-    decode = json.JSONDecoder().raw_decode
-    pos = _skip_space(text, len(_FACTS_HEAD))
-    if text.startswith("]", pos):
-        pos += 1
-    else:
-        while True:
-            row, pos = decode(text, pos)
-            if not isinstance(row, list):
-                raise ValueError(f"a facts row is not a list at {pos}")
-            yield row
-            pos = _skip_space(text, pos)
-            if text.startswith("]", pos):
-                pos += 1
-                break
-            if not text.startswith(",", pos):
-                raise ValueError(f"a facts row is followed by neither ',' nor ']' at {pos}")
-            pos = _skip_space(text, pos + 1)
-    if text[pos:].strip() != "}":
-        raise ValueError("unexpected data after the facts rows")
-
-
-def _skip_space(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos] in " \t\n\r":
-        pos += 1
-    return pos
-
-
-def _read_facts(path: Path, count: int) -> list[MovieFacts]:
-    """Every movie's ranking facts, in point-id order; the bundle is refused if they do not fit its shard."""
-    try:
-        facts = [MovieFacts.of(*row) for row in facts_rows(path.read_text(encoding="utf-8"))]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        logger.error("cannot read the ranking facts %s: %s", path, exc)
-        raise _incomplete(f"{FACTS_FILE} is missing or unreadable") from exc
-    if len(facts) != count:
-        logger.error("%s holds %d movies, the shard %d", path, len(facts), count)
-        raise _incomplete(f"{FACTS_FILE} does not match the index")
-    return facts
-
-
 class EdgeMovieIndex:
     """Read side of an embedded bundle; one open shard shared by every query thread.
 
@@ -273,13 +218,13 @@ class EdgeMovieIndex:
             count = self.count()
             self._count = count
             self._dense_search = dense_search_params(count)
-            self._facts = _read_facts(bundle_dir / FACTS_FILE, count)
-            self._rows = {f.imdb_id: row for row, f in enumerate(self._facts)}
+            self._facts = FactsTable.read(bundle_dir / FACTS_FILE, count)
+            self._rows = self._facts.rows_by_id
             self._records = RecordsFile(bundle_dir, count)
         except (OSError, ValueError) as exc:
             self._shard.close()
             logger.error("cannot open the records of %s: %s", bundle_dir, exc)
-            raise _incomplete(f"{RECORDS_FILE} is missing or damaged") from exc
+            raise damaged(f"{RECORDS_FILE} is missing or damaged") from exc
         except BaseException:
             self._shard.close()
             raise
@@ -290,7 +235,7 @@ class EdgeMovieIndex:
             self._shard.close()
             if isinstance(exc, (OSError, ValueError)):
                 logger.error("cannot open the lexical table of %s: %s", bundle_dir, exc)
-                raise _incomplete(f"{LEXICAL_DIR}/ is missing or damaged") from exc
+                raise damaged(f"{LEXICAL_DIR}/ is missing or damaged") from exc
             raise
 
     @classmethod
@@ -348,8 +293,7 @@ class EdgeMovieIndex:
             missing = np.isnan(sparse_scores)
             if missing.any():
                 sparse_scores[missing] = self._lexical.lexical(points[missing], request.sparse)
-        facts = self._facts
-        return Candidates([facts[p] for p in rows], dense_scores, sparse_scores)
+        return Candidates(self._facts.pick(rows), dense_scores, sparse_scores)
 
     def movies(self, imdb_ids: Sequence[str]) -> list[Movie]:
         rows = [row for row in map(self._rows.get, imdb_ids) if row is not None]
@@ -357,7 +301,7 @@ class EdgeMovieIndex:
             return self._records.read(rows)
         except (OSError, ValueError) as exc:
             logger.error("unreadable record in %s: %s", RECORDS_FILE, exc)
-            raise _incomplete(f"{RECORDS_FILE} is damaged") from exc
+            raise damaged(f"{RECORDS_FILE} is damaged") from exc
 
     def dense_vector(self, imdb_id: str) -> NDArray[np.float32] | None:
         pid = self._rows.get(imdb_id)
@@ -368,7 +312,7 @@ class EdgeMovieIndex:
         return None if vector is None else np.asarray(vector, dtype=np.float32)
 
     def catalog_facts(self) -> Sequence[MovieFacts]:
-        return self._facts
+        return self._facts.all()
 
     def dense_rows(self, vector: np.ndarray, limit: int, hnsw_ef: int | None = None) -> list[int]:
         """The dense retriever alone, as stage 1 runs it (or with another `hnsw_ef`): the facts rows it finds,
@@ -412,7 +356,7 @@ class EdgeIndexBuilder:
         self._records = RecordsWriter(build_dir)
         self._vectors = (build_dir / _VECTORS_PART).open("wb")
         self._keys = _JsonListWriter(build_dir / VECTOR_KEYS_FILE, "[", "]")
-        self._facts = _JsonListWriter(build_dir / FACTS_FILE, _FACTS_HEAD, "]}")
+        self._facts = _JsonListWriter(build_dir / FACTS_FILE, FACTS_HEAD, FACTS_TAIL, ROW_SEPARATOR)
         self._lexical = LexicalTableWriter(build_dir)
 
     def stored_vectors(self) -> Iterator[StoredVector]:
@@ -478,18 +422,18 @@ class EdgeIndexBuilder:
 
 
 class _JsonListWriter:
-    """A JSON list written item by item (`head` + items joined by ", " + `tail`): the same bytes as dumping
-    the whole list at once, without holding it."""
+    """A JSON list written item by item (`head` + items joined by `separator` + `tail`), without holding it."""
 
-    def __init__(self, path: Path, head: str, tail: str) -> None:
+    def __init__(self, path: Path, head: str, tail: str, separator: str = ", ") -> None:
         self._out: IO[str] = path.open("w", encoding="utf-8")
         self._out.write(head)
         self._tail = tail
+        self._separator = separator
         self._first = True
 
     def append(self, item: Any) -> None:
         if not self._first:
-            self._out.write(", ")
+            self._out.write(self._separator)
         self._out.write(json.dumps(item, ensure_ascii=False))
         self._first = False
 

@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 
 from core.bootstrap import build_search_service, open_search_service
-from core.domain import SparseVec
+from core.domain import MovieFacts, SparseVec
 from core.errors import IndexMismatch, IndexUnavailable
 from core.index.bundle import BundleStore
 from core.index.edge import (
-    FACTS_FILE,
     SEARCHED_FILES,
     SHARD_DIR,
     VECTOR_KEYS_FILE,
@@ -24,6 +23,7 @@ from core.index.edge import (
     EdgeMovieIndex,
     readahead,
 )
+from core.index.facts_file import FACTS_FILE
 from core.index.manifest import MANIFEST_FILE, IndexManifest
 from core.index.port import IndexPoint, RetrievalRequest
 from core.index.records import OFFSETS_FILE, RECORDS_FILE
@@ -80,8 +80,16 @@ def test_the_files_the_builder_streams_hold_every_point_in_point_id_order(large_
     np.testing.assert_array_equal(np.load(live / VECTORS_FILE), vectors)
     keys = json.loads((live / VECTOR_KEYS_FILE).read_text(encoding="utf-8"))
     assert keys[:2] == [["tt0000000", "h0"], ["tt0000001", "h1"]] and len(keys) == len(vectors)
-    rows = json.loads((live / FACTS_FILE).read_text(encoding="utf-8"))["rows"]
+    facts_text = (live / FACTS_FILE).read_text(encoding="utf-8")
+    rows = json.loads(facts_text)["rows"]
     assert [row[0] for row in rows] == [f"tt{i:07d}" for i in range(len(vectors))]
+    # One row a line, so that opening finds the rows without decoding them (core.index.facts_file).
+    assert len(facts_text.splitlines()) == len(rows)
+    index = EdgeMovieIndex.open(index_path)
+    try:
+        assert list(index.catalog_facts()) == [MovieFacts.of(*row) for row in rows]
+    finally:
+        index.close()
     lines = (live / RECORDS_FILE).read_text(encoding="utf-8").splitlines()
     assert json.loads(lines[-1])["title"] == f"Film {len(vectors) - 1}"
     assert sorted(p.name for p in live.iterdir() if p.suffix == ".part") == []

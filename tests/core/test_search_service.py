@@ -202,11 +202,29 @@ async def test_typos_are_repaired_for_the_retrievers_once_the_speller_is_built(i
         await service.aclose()
 
 
-async def test_the_first_search_starts_the_warm_up_without_waiting_for_it(index: FakeMovieIndex) -> None:
+class HeldWarmUp(FakeMovieIndex):
+    """The warm-up starts by asking the index to read ahead: here that waits until the test lets it go, so what
+    ran before the warm-up can be checked without racing it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = threading.Event()
+        self.release = threading.Event()
+
+    def prefetch(self) -> None:
+        self.asked.set()
+        self.release.wait(timeout=30)
+        super().prefetch()
+
+
+async def test_the_first_search_starts_the_warm_up_without_waiting_for_it() -> None:
+    index = HeldWarmUp()
     service = search_service_for(index, SpellingEncoder())
     try:
         first = await service.search(MARTIAN_QUERY, limit=1)
-        assert index.threads == ["query-encoder_0"]  # answered before any warm-up search ran
+        assert index.threads == ["query-encoder_0"]  # answered while the warm-up was held, before its searches
+        assert await asyncio.to_thread(index.asked.wait, 10)  # the first search started the warm-up
+        index.release.set()
         await service.warmed()
         assert index.prefetches == 1  # the index was asked to read its files ahead
         # Every warm-up query, each pass, through the whole path on the ranking thread; then the speller is built.
