@@ -14,10 +14,12 @@ import json
 import logging
 import re
 import threading
-from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
 
 from core.domain import MovieFacts
 from core.errors import IndexUnavailable
@@ -29,9 +31,11 @@ FACTS_FILE = "facts.json"
 FACTS_HEAD = '{"rows": ['
 FACTS_TAIL = "]}"
 ROW_SEPARATOR = ",\n"
-# A row's film, read without decoding the row: JSON escapes every newline inside a string, so each row starts a
-# line. An id with characters JSON escapes does not match, and the file is then decoded whole.
-_ROW_ID = re.compile(rb'^\["([^"\\\n]*)", ', re.MULTILINE)
+# A row's film, read without decoding the row: JSON escapes every newline inside a string, so each row but the
+# first starts right after a newline. An id with characters JSON escapes does not match, and the file is then
+# decoded whole.
+_FIRST_ROW_ID = re.compile(rb'\["([^"\\\n]*)", ')
+_NEXT_ROW_ID = re.compile(rb'\n\["([^"\\\n]*)", ')
 
 
 def damaged(what: str) -> IndexUnavailable:
@@ -74,13 +78,15 @@ class FactsTable:
         if not (data.startswith(head) and data.endswith(tail)):
             return None
         body = data[len(head) : -len(tail)]
-        ids = _ROW_ID.findall(body)
-        if len(ids) != count or count == 0:
+        first = _FIRST_ROW_ID.match(body)
+        if first is None or count == 0:
             return None
-        starts = array("q", [0])
-        starts.extend(m.end() for m in re.finditer(ROW_SEPARATOR.encode(), body))
-        if len(starts) != count:
+        ids = [first.group(1), *_NEXT_ROW_ID.findall(body)]
+        raw = np.frombuffer(body, np.uint8)
+        newlines = np.flatnonzero(raw == ord("\n"))
+        if len(ids) != count or len(newlines) != count - 1 or not np.all(raw[newlines - 1] == ord(",")):
             return None
+        starts = np.concatenate(([0], newlines + 1))
         return cls([None] * count, _Lines(body, starts, [i.decode("utf-8") for i in ids]))
 
     @classmethod
@@ -120,15 +126,16 @@ class FactsTable:
 
 class _Lines(NamedTuple):
     body: bytes  # the rows, one a line, as UTF-8: as a str, one non-Latin name doubles or quadruples its size
-    starts: array[int]  # where each row starts in `body`
+    starts: NDArray[np.int64]  # where each row starts in `body`
     ids: list[str]  # each row's film
 
 
 def _make(lines: _Lines, row: int) -> MovieFacts:
     body, starts, ids = lines
-    end = starts[row + 1] - len(ROW_SEPARATOR) if row + 1 < len(starts) else len(body)
+    start = int(starts[row])
+    end = int(starts[row + 1]) - len(ROW_SEPARATOR) if row + 1 < len(starts) else len(body)
     try:
-        values = json.loads(body[starts[row] : end])
+        values = json.loads(body[start:end])
         if not isinstance(values, list) or not values or values[0] != ids[row]:
             raise ValueError("a facts row is not a list starting with its film's id")
         values[0] = ids[row]  # one string for the id, shared with `rows_by_id`
