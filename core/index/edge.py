@@ -197,9 +197,9 @@ def year_filter(year_range: tuple[int, int] | None) -> Filter | None:
 class EdgeMovieIndex:
     """Read side of an embedded bundle; one open shard shared by every query thread.
 
-    What ranking reads of each candidate comes from a table loaded at open from the bundle's `facts.json`
-    (titles and names folded at build): reading payloads from the shard, for every candidate of every query,
-    was the largest part of a search. Points are numbered by their table row, so a search result maps to its
+    What ranking reads of each candidate comes from the bundle's facts table (titles and names folded at build,
+    see `core.index.facts_file`): reading payloads from the shard, for every candidate of every query, was the
+    largest part of a search. Points are numbered by their table row, so a search result maps to its
     facts without a lookup; the records a page shows are read by row too (see `core.index.records`).
     """
 
