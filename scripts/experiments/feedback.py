@@ -14,11 +14,9 @@ one). The fit and the report are `scripts.experiments.sentence_vectors`'s (same 
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +28,7 @@ from core.index.bundle import BundleStore
 from core.index.edge import VECTORS_FILE
 from core.settings import load_settings
 from scripts.evaluate import load_queries
+from scripts.experiments import experiment_parser
 from scripts.experiments.sentence_vectors import compare, query_styles, report
 
 # How far the moved query goes towards the centroid (0: the query, 1: the centroid).
@@ -53,12 +52,8 @@ def feedback_columns(docs: NDArray[np.float32], query: NDArray[np.float32], fuse
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dev", type=Path, default=Path("eval/dev_queries.jsonl"))
-    parser.add_argument("--test", type=Path, default=Path("eval/test_queries.jsonl"))
-    parser.add_argument("--folds", type=int, default=5)
+    parser = experiment_parser(__doc__)
     parser.add_argument("--depths", nargs="+", type=int, default=[3, 5])
-    parser.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3, 4, 5])
     args = parser.parse_args()
 
     started = time.perf_counter()

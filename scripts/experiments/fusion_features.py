@@ -23,7 +23,6 @@ The rows are cached in `--cache` (pickle; delete it for another index or other q
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import pickle
@@ -40,6 +39,7 @@ import scripts.fit_ranking as fitting
 from core.bootstrap import open_search_service
 from core.settings import load_settings
 from scripts.evaluate import EvalQuery, load_queries
+from scripts.experiments import experiment_parser
 from scripts.experiments.sentence_vectors import compare, features_named, query_styles
 
 GROUPS = ("famous", "little-known")
@@ -285,13 +285,8 @@ def row(name: str, s: Scores, base: Scores | None, test: dict[str, tuple[float, 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dev", type=Path, default=Path("eval/dev_queries.jsonl"))
-    parser.add_argument("--test", type=Path, default=Path("eval/test_queries.jsonl"))
-    parser.add_argument("--folds", type=int, default=5)
+    parser = experiment_parser(__doc__)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    parser.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3, 4, 5],
-                        help="also cross-validate on these shuffled splits by film (GroupKFold)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/fusion_rows.pkl"))
     parser.add_argument("--test-all", action="store_true", help="score the test split for every variant")
     parser.add_argument("--fit", choices=["shipped", "active-set"], default="shipped",

@@ -13,11 +13,9 @@ gives years). The fit and report are `scripts.experiments.sentence_vectors`'s (s
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +27,7 @@ from core.query_text import clean_query
 from core.ranking import FEATURES
 from core.settings import load_settings
 from scripts.evaluate import load_queries
+from scripts.experiments import experiment_parser
 from scripts.experiments.sentence_vectors import compare, query_styles, report
 
 SHORT_WORDS = 5
@@ -56,11 +55,7 @@ def with_interactions(rows: fitting.QueryRows, chosen: tuple[str, ...]) -> NDArr
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dev", type=Path, default=Path("eval/dev_queries.jsonl"))
-    parser.add_argument("--test", type=Path, default=Path("eval/test_queries.jsonl"))
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3, 4, 5])
+    parser = experiment_parser(__doc__)
     args = parser.parse_args()
 
     started = time.perf_counter()

@@ -27,7 +27,6 @@ prints how often the film would then be among the candidates. The figures are in
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import re
@@ -48,6 +47,7 @@ from core.models import Movie
 from core.search_service import SearchService
 from core.settings import load_settings
 from scripts.evaluate import EvalQuery, load_queries
+from scripts.experiments import experiment_parser
 
 KINDS = ("sent", "win2", "tag", "sent_tag", "win2_tag", "title", "card")
 # A "sentence" of fewer words is joined to the next one ("Dr.", "No.", initials, "Part one.").
@@ -302,15 +302,10 @@ def retriever_recall(name: str, data: Collected, parts_: PartVectors, fact_ids: 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dev", type=Path, default=Path("eval/dev_queries.jsonl"))
-    parser.add_argument("--test", type=Path, default=Path("eval/test_queries.jsonl"))
+    parser = experiment_parser(__doc__)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/sentences"))
-    parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--columns", nargs="+", default=["both", "scaled", "raw"], choices=["both", "scaled", "raw"])
-    parser.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3, 4, 5],
-                        help="also cross-validate on these other splits by film (GroupKFold shuffled)")
     args = parser.parse_args()
 
     started = time.perf_counter()
